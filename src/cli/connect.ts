@@ -1,0 +1,81 @@
+// `wirecat connect`: stdin to a stream endpoint, its bytes to stdout, half-close at stdin's end.
+
+import { connect } from '../client/connect.js';
+import { formatEndpoint, parseEndpoint } from '../transport/endpoint.js';
+import { parseCommandLine, parseDuration, usageError } from './args.js';
+import { EXIT } from './exit-codes.js';
+import { applyTrace, TRACE_HELP, TRACE_OPTIONS } from './trace-option.js';
+
+const OPTIONS = {
+  'connect-timeout': { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  'no-half-close': { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
+  ...TRACE_OPTIONS,
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const HELP = `Usage: wirecat connect ENDPOINT [options]
+       wirecat connect HOST PORT [options]
+
+Connects, sends stdin, and when stdin ends half-closes the connection (sends FIN) and keeps
+reading until the server closes. Everything received goes to stdout unchanged (binary-safe).
+When the server closes first, wirecat stops reading stdin and exits.
+
+ENDPOINT: HOST:PORT, tcp://HOST:PORT, [::1]:PORT, unix:/PATH, or PORT (localhost).
+
+Options:
+  --connect-timeout T  give up connecting after T (default 10s)
+  --idle-timeout T     give up after T with no bytes either way (default 5m; 0 = never)
+  --no-half-close      keep our side open after stdin ends (wait for the server to close)
+  -v, --verbose        at exit, a summary on stderr: bytes each way, who closed first, time
+${TRACE_HELP}
+
+Exit codes: 0 done, 2 usage, 3 refused/unreachable, 4 timeout, 5 reset by peer, 1 other.
+
+Examples:
+  echo hello | wirecat connect 127.0.0.1:10007          # echo: prints hello
+  wirecat connect 127.0.0.1:10013 < /dev/null           # daytime
+  printf 'GET / HTTP/1.0\\r\\n\\r\\n' | wirecat connect example.test:80
+  wirecat connect unix:/tmp/reverse.sock -v < notes.txt
+`;
+
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandLine(args, OPTIONS, 'connect');
+  if (values.help) {
+    process.stdout.write(HELP);
+    return EXIT.OK;
+  }
+  if (positionals.length === 0 || positionals.length > 2) throw usageError('connect takes ENDPOINT, or HOST PORT', 'connect');
+  const target = positionals.length === 2 ? `tcp://${positionals[0].includes(':') ? `[${positionals[0]}]` : positionals[0]}:${positionals[1]}` : positionals[0];
+  const endpoint = parseEndpoint(target);
+  if (endpoint.transport === 'udp') throw usageError(`${target} is UDP: use wirecat udp`, 'connect');
+  applyTrace(values);
+  const abort = new AbortController();
+  process.once('SIGINT', () => abort.abort());
+  const result = await connect(endpoint, {
+    input: process.stdin,
+    output: process.stdout,
+    noHalfClose: values['no-half-close'],
+    connectTimeoutMs: values['connect-timeout'] ? parseDuration(values['connect-timeout'], '--connect-timeout', 's') : undefined,
+    idleTimeoutMs: values['idle-timeout'] ? parseDuration(values['idle-timeout'], '--idle-timeout', 's') : undefined,
+    signal: abort.signal,
+  });
+  // stdin may still be open (the server closed first): let the process exit anyway.
+  process.stdin.destroy();
+  if (values.verbose) {
+    const summary = {
+      endpoint: formatEndpoint(endpoint),
+      sent: result.bytesSent,
+      received: result.bytesReceived,
+      closedFirstBy: result.closedFirstBy,
+      ms: Math.round(result.durationMs),
+    };
+    process.stderr.write(
+      values.json
+        ? `${JSON.stringify({ event: 'summary', ...summary })}\n`
+        : `wirecat connect: ${summary.endpoint}: sent ${summary.sent} B, received ${summary.received} B, ${summary.closedFirstBy === 'peer' ? 'server' : 'we'} closed first, ${summary.ms} ms\n`,
+    );
+  }
+  return EXIT.OK;
+}

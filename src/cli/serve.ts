@@ -1,0 +1,171 @@
+// `wirecat serve`: start services, print where they listen, drain gracefully on a signal.
+
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { WirecatError } from '../errors.js';
+import { DEFAULT_LIMITS, type Limits } from '../limits.js';
+import { loadConfig, parseServiceSpecs } from '../server/bindings.js';
+import type { Binding, Host, ListenerInfo } from '../server/host.js';
+import { serve } from '../server/serve.js';
+import { parseQuotes } from '../services/qotd.js';
+import { CLASSIC_SERVICES, services } from '../services/index.js';
+import { parseCommandLine, parseCount, parseDuration, parseSize, usageError } from './args.js';
+import { EXIT } from './exit-codes.js';
+import { applyTrace, TRACE_HELP, TRACE_OPTIONS } from './trace-option.js';
+
+const OPTIONS = {
+  host: { type: 'string' },
+  config: { type: 'string' },
+  quotes: { type: 'string' },
+  'time-format': { type: 'string' },
+  'ack-text': { type: 'string' },
+  'max-connections': { type: 'string' },
+  'max-per-source': { type: 'string' },
+  'idle-timeout': { type: 'string' },
+  'max-line': { type: 'string' },
+  'max-buffered': { type: 'string' },
+  'flush-delay': { type: 'string' },
+  'drain-timeout': { type: 'string' },
+  'udp-max-reply': { type: 'string' },
+  'udp-rate': { type: 'string' },
+  ...TRACE_OPTIONS,
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function help(): string {
+  const list = CLASSIC_SERVICES.map((name) => {
+    const s = services[name];
+    return `  ${name.padEnd(8)} ${String(s.defaultPort).padEnd(6)} ${s.udp ? 'tcp+udp' : 'tcp    '}  ${s.summary} (${s.spec})`;
+  }).join('\n');
+  const L = DEFAULT_LIMITS;
+  return `Usage: wirecat serve [SERVICE | SERVICE=ENDPOINT]... [options]
+
+Runs the classic services. With no SERVICE, runs all of them on their default ports over
+TCP and UDP, on 127.0.0.1 only. SERVICE=ENDPOINT runs one service on exactly that endpoint:
+tcp://HOST:PORT, udp://HOST:PORT, unix:/PATH, HOST:PORT (tcp), :PORT (all interfaces).
+
+Services (name, default port, transports):
+${list}
+
+Options:
+  --host ADDR          address for services given by name (default 127.0.0.1; 0.0.0.0 or ::
+                       exposes them to the network, and the table says so)
+  --config FILE        JSON config: { "host", "services": [...], "limits": {...}, "quotes" }
+  --quotes FILE        qotd quotes, separated by lines holding only %
+  --time-format F      daytime and stamp: text (Wed Dec 29 19:14:15 2017) or iso (RFC 3339)
+  --ack-text TEXT      ack's answer (default "message received")
+${TRACE_HELP}
+
+Limits (defaults):
+  --max-connections N  connections open at once, all services (${L.maxConnections}); more are refused
+  --max-per-source N   connections open at once from one address (${L.maxConnectionsPerSource})
+  --idle-timeout T     close a connection quiet this long (${L.idleTimeoutMs / 1000}s; 0 = never)
+  --max-line BYTES     longest line for reverse/ack/stamp (${L.maxLineBytes}); longer: error line, close
+  --max-buffered BYTES unsent bytes held for a peer that does not read (${L.maxBufferedBytes / 1_048_576}M)
+  --flush-delay T      answer a partial line after this much quiet (${L.flushDelayMs}ms)
+  --drain-timeout T    on Ctrl-C/SIGTERM, time for in-flight exchanges (${L.drainTimeoutMs / 1000}s)
+  --udp-max-reply B    largest UDP reply unless the request was larger (${L.maxDatagramReply})
+  --udp-rate N         UDP replies per second per source address (${L.udpRepliesPerSourcePerSec})
+
+UDP safety (always on): no reply to source ports below 1024 or to wirecat's service ports
+(the echo/chargen loop), none to broadcast or multicast, wildcard binds use each unicast
+address so broadcasts never arrive.
+
+Examples:
+  wirecat serve
+  wirecat serve echo daytime
+  wirecat serve echo=tcp://0.0.0.0:7007 time=udp://[::]:10037
+  wirecat serve reverse=unix:/tmp/reverse.sock --trace
+  wirecat serve --config services.json
+`;
+}
+
+function limitsFrom(values: Record<string, string | boolean | undefined>): Partial<Limits> {
+  const v = values as Record<string, string | undefined>;
+  const limits: Partial<Limits> = {};
+  if (v['max-connections']) limits.maxConnections = parseCount(v['max-connections'], '--max-connections', 1);
+  if (v['max-per-source']) limits.maxConnectionsPerSource = parseCount(v['max-per-source'], '--max-per-source', 1);
+  if (v['idle-timeout']) limits.idleTimeoutMs = parseDuration(v['idle-timeout'], '--idle-timeout', 's');
+  if (v['max-line']) limits.maxLineBytes = parseSize(v['max-line'], '--max-line');
+  if (v['max-buffered']) limits.maxBufferedBytes = parseSize(v['max-buffered'], '--max-buffered');
+  if (v['flush-delay']) limits.flushDelayMs = parseDuration(v['flush-delay'], '--flush-delay');
+  if (v['drain-timeout']) limits.drainTimeoutMs = parseDuration(v['drain-timeout'], '--drain-timeout', 's');
+  if (v['udp-max-reply']) limits.maxDatagramReply = parseSize(v['udp-max-reply'], '--udp-max-reply');
+  if (v['udp-rate']) limits.udpRepliesPerSourcePerSec = parseCount(v['udp-rate'], '--udp-rate', 1);
+  return limits;
+}
+
+function readQuotes(path: string): string[] {
+  try {
+    return parseQuotes(readFileSync(path, 'utf8'), path);
+  } catch (err) {
+    if (err instanceof WirecatError) throw err;
+    throw new WirecatError('WIRECAT_BAD_CONFIG', `cannot read quotes file ${path}: ${(err as Error).message}`);
+  }
+}
+
+function printTable(listeners: ListenerInfo[], json: boolean | undefined): void {
+  if (json) {
+    for (const l of listeners) process.stdout.write(`${JSON.stringify({ event: 'listening', ...l })}\n`);
+    return;
+  }
+  const exposed = listeners.some((l) => l.exposed);
+  const rows = listeners.map((l) => [l.service, l.transport, l.address + (l.exposed ? '   <- reachable from the network' : '')]);
+  const width = [Math.max(7, ...rows.map((r) => r[0].length)), Math.max(9, ...rows.map((r) => r[1].length))];
+  const line = (r: string[]) => `${r[0].padEnd(width[0])}  ${r[1].padEnd(width[1])}  ${r[2]}`;
+  process.stdout.write(
+    `wirecat is serving ${listeners.length} endpoint${listeners.length === 1 ? '' : 's'} (${exposed ? 'SOME ARE EXPOSED to the network' : 'loopback only; --host 0.0.0.0 exposes them'}):\n` +
+      `${line(['SERVICE', 'TRANSPORT', 'ADDRESS'])}\n${rows.map(line).join('\n')}\n` +
+      'Ctrl-C stops gracefully; a second Ctrl-C stops at once.\n',
+  );
+}
+
+function onSignals(host: Host, json: boolean | undefined): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`wirecat serve: ${signal} again, stopping now\n`);
+      host.destroy();
+      process.exit(EXIT.INTERRUPTED);
+    }
+    stopping = true;
+    const open = host.stats.connectionsOpen;
+    if (json) process.stderr.write(`${JSON.stringify({ event: 'draining', signal, connectionsOpen: open })}\n`);
+    else process.stderr.write(`wirecat serve: ${signal}: draining ${open} connection${open === 1 ? '' : 's'} (up to ${host.limits.drainTimeoutMs} ms)\n`);
+    host.close().then(() => process.exit(EXIT.OK));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseCommandLine(args, OPTIONS, 'serve');
+  if (values.help) {
+    process.stdout.write(help());
+    return EXIT.OK;
+  }
+  let bindings: Binding[];
+  let limits = limitsFrom(values);
+  let quotes = values.quotes ? readQuotes(values.quotes) : undefined;
+  let timeFormat = values['time-format'];
+  let ackText = values['ack-text'];
+  if (values.config) {
+    if (positionals.length > 0) throw usageError('give services either on the command line or in --config, not both', 'serve');
+    const { bindings: fromFile, config } = loadConfig(values.config);
+    bindings = fromFile;
+    limits = { ...config.limits, ...limits };
+    if (!quotes && config.quotes) quotes = readQuotes(resolve(dirname(values.config), config.quotes));
+    timeFormat ??= config.timeFormat;
+    ackText ??= config.ackText;
+  } else {
+    bindings = parseServiceSpecs(positionals, values.host);
+  }
+  if (timeFormat !== undefined && timeFormat !== 'text' && timeFormat !== 'iso') {
+    throw usageError(`--time-format takes text or iso, not "${timeFormat}"`, 'serve');
+  }
+  applyTrace(values);
+  const host = await serve(bindings, { limits, quotes, timeFormat: timeFormat as 'text' | 'iso' | undefined, ackText });
+  printTable(host.listeners, values.json);
+  onSignals(host, values.json);
+  return new Promise<number>(() => {}); // runs until a signal
+}

@@ -1,0 +1,37 @@
+// Errors with a stable `code` and a sentence a user can act on (match on `code`, not on text).
+
+/** Every error code wirecat raises. Stable across releases. */
+export type WirecatErrorCode =
+  | 'WIRECAT_BAD_ENDPOINT'
+  | 'WIRECAT_BAD_USAGE'
+  | 'WIRECAT_BAD_CONFIG'
+  | 'WIRECAT_UNKNOWN_SERVICE'
+  | 'WIRECAT_UNSUPPORTED_TRANSPORT'
+  | 'WIRECAT_LINE_TOO_LONG'
+  | 'WIRECAT_BUFFER_LIMIT'
+  | 'WIRECAT_CONNECT_REFUSED'
+  | 'WIRECAT_CONNECT_TIMEOUT'
+  | 'WIRECAT_IDLE_TIMEOUT'
+  | 'WIRECAT_RESET'
+  | 'WIRECAT_NO_REPLY'
+  | 'WIRECAT_ADDRESS_IN_USE'
+  | 'WIRECAT_ABORTED'
+  | 'WIRECAT_SHUTDOWN'
+  | 'WIRECAT_SERVICE_FAILED'
+  | 'WIRECAT_IO';
+
+/** An error wirecat raised on purpose: `code` is stable, `message` says what to do. */
+export class WirecatError extends Error {
+  readonly code: WirecatErrorCode;
+
+  constructor(code: WirecatErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WirecatError';
+    this.code = code;
+  }
+}
+
+/** True when `err` is a WirecatError with the given code (or any code when omitted). */
+export function isWirecatError(err: unknown, code?: WirecatErrorCode): err is WirecatError {
+  return err instanceof WirecatError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,49 @@
+// Every limit wirecat enforces, with its named default. Documented in README.md ("Limits").
+
+/** Limits a Host applies to every service it runs. All sizes in bytes, all times in ms. */
+export interface Limits {
+  /** Connections open at once, over all stream endpoints; the next one is refused. */
+  maxConnections: number;
+  /** Connections open at once from one source address (IPv4-mapped IPv6 folded to IPv4). */
+  maxConnectionsPerSource: number;
+  /** A connection with no bytes either way for this long is closed. 0 disables. */
+  idleTimeoutMs: number;
+  /** Longest line or message a line-based service accepts; longer gets an error line and a close. */
+  maxLineBytes: number;
+  /** Bytes we hold for a peer that is not reading; past this we stop reading from it. */
+  maxBufferedBytes: number;
+  /** reverse/ack/stamp: a partial line is answered after the client is quiet this long. */
+  flushDelayMs: number;
+  /** Largest UDP reply we ever send. */
+  maxDatagramReply: number;
+  /** UDP replies one source address may get per second (token bucket, burst = rate). */
+  udpRepliesPerSourcePerSec: number;
+  /** Source addresses tracked by the UDP reply budget (least recently seen forgotten first). */
+  udpSourcesTracked: number;
+  /** On SIGINT/SIGTERM, in-flight exchanges get this long to finish before they are cut. */
+  drainTimeoutMs: number;
+}
+
+/** The defaults: safe for a lab box, roomy enough for a test suite. */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxConnections: 10_000,
+  maxConnectionsPerSource: 1_000,
+  idleTimeoutMs: 300_000,
+  maxLineBytes: 8_192,
+  maxBufferedBytes: 1_048_576,
+  flushDelayMs: 200,
+  maxDatagramReply: 512,
+  udpRepliesPerSourcePerSec: 1_000,
+  udpSourcesTracked: 4_096,
+  drainTimeoutMs: 5_000,
+});
+
+/** Fill the gaps in `partial` with the defaults. */
+export function resolveLimits(partial: Partial<Limits> = {}): Limits {
+  const limits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(partial) as (keyof Limits)[]) {
+    const value = partial[key];
+    if (value !== undefined) limits[key] = value;
+  }
+  return limits;
+}

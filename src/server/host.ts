@@ -1,0 +1,323 @@
+// A Host runs many services on many endpoints in one process: it accepts connections and
+// datagrams, applies the limits (connections overall and per source, idle, buffers, the UDP
+// guard), and shuts down gracefully. Services only see connections and datagrams.
+
+import type dgram from 'node:dgram';
+import type net from 'node:net';
+import { WirecatError } from '../errors.js';
+import { type Limits, resolveLimits } from '../limits.js';
+import { channels, publish } from '../observe/channels.js';
+import { type ServiceName, services } from '../services/index.js';
+import type { Service, ServiceDefinition, ServiceSettings } from '../services/service.js';
+import { Conn } from '../transport/conn.js';
+import { type Endpoint, formatEndpoint, formatHostPort, normalizeAddress, parseEndpoint } from '../transport/endpoint.js';
+import { isLoopback, isWildcard, listenDatagram, listenStream } from '../transport/listen.js';
+import { type UdpDropReason, UdpGuard } from './udp-guard.js';
+
+/** Options for a Host. Every field has a default. */
+export interface HostOptions {
+  /** Limits; unset fields take DEFAULT_LIMITS. */
+  limits?: Partial<Limits>;
+  /** The clock services use (tests pin it). */
+  now?: () => Date;
+  /** qotd quotes, daytime/stamp time format, ack text. */
+  quotes?: readonly string[];
+  timeFormat?: 'text' | 'iso';
+  ackText?: string;
+  /** Apply the per-source UDP reply budget to loopback sources too (default: exempt). */
+  udpBudgetForLoopback?: boolean;
+}
+
+/** One service on one endpoint. */
+export interface Binding {
+  service: ServiceName | ServiceDefinition;
+  /** Where to listen; a bare port or `:port` takes the transport from `transport`. */
+  endpoint: string | Endpoint;
+}
+
+/** A listening endpoint, as the startup table shows it. */
+export interface ListenerInfo {
+  service: string;
+  transport: 'tcp' | 'udp' | 'unix' | 'tls';
+  /** The bound endpoint with its real port, e.g. `tcp://127.0.0.1:10007`. */
+  address: string;
+  port: number | undefined;
+  /** True when reachable from other machines (not loopback, not a unix socket). */
+  exposed: boolean;
+}
+
+/** Counters since the Host started. */
+export interface HostStats {
+  connectionsOpen: number;
+  connectionsTotal: number;
+  refusedOverall: number;
+  refusedPerSource: number;
+  bytesIn: number;
+  bytesOut: number;
+  datagramsIn: number;
+  datagramsOut: number;
+  udpDropped: Record<UdpDropReason, number>;
+}
+
+interface Listening {
+  info: ListenerInfo;
+  close(): Promise<void>;
+}
+
+/** Every default port of a built-in service: never answered as a UDP source port. */
+const DEFAULT_SERVICE_PORTS = Object.values(services).map((s) => s.defaultPort);
+
+/**
+ * Runs services on endpoints.
+ *
+ * @example
+ * const host = new Host({ limits: { maxConnections: 100 } });
+ * await host.listen({ service: 'echo', endpoint: 'tcp://127.0.0.1:0' });
+ * console.log(host.listeners[0].address); // tcp://127.0.0.1:41234
+ * await host.close();
+ */
+export class Host {
+  readonly limits: Limits;
+  private readonly settings: ServiceSettings;
+  private readonly listening: Listening[] = [];
+  private readonly open = new Set<Conn>();
+  private readonly perSource = new Map<string, number>();
+  private readonly servicePorts = new Set<number>(DEFAULT_SERVICE_PORTS);
+  private readonly guard: UdpGuard;
+  private closing: Promise<void> | undefined;
+  private readonly counters = {
+    connectionsTotal: 0,
+    refusedOverall: 0,
+    refusedPerSource: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    datagramsIn: 0,
+    datagramsOut: 0,
+  };
+  private readonly udpDropped: Record<UdpDropReason, number> = {
+    'privileged-port': 0,
+    'service-port': 0,
+    'bad-source': 0,
+    budget: 0,
+    'reply-too-large': 0,
+  };
+
+  constructor(options: HostOptions = {}) {
+    this.limits = resolveLimits(options.limits);
+    this.settings = {
+      limits: this.limits,
+      now: options.now ?? (() => new Date()),
+      quotes: options.quotes,
+      timeFormat: options.timeFormat,
+      ackText: options.ackText,
+    };
+    this.guard = new UdpGuard({
+      repliesPerSecond: this.limits.udpRepliesPerSourcePerSec,
+      sourcesTracked: this.limits.udpSourcesTracked,
+      exemptLoopback: !options.udpBudgetForLoopback,
+      servicePorts: this.servicePorts,
+    });
+  }
+
+  /** Every endpoint listening now. */
+  get listeners(): ListenerInfo[] {
+    return this.listening.map((l) => l.info);
+  }
+
+  /** Counters since start. */
+  get stats(): HostStats {
+    let bytesIn = this.counters.bytesIn;
+    let bytesOut = this.counters.bytesOut;
+    for (const conn of this.open) {
+      bytesIn += conn.bytesIn;
+      bytesOut += conn.bytesOut;
+    }
+    return { ...this.counters, bytesIn, bytesOut, connectionsOpen: this.open.size, udpDropped: { ...this.udpDropped } };
+  }
+
+  /** Start one service on one endpoint. Resolves with what now listens. */
+  async listen(binding: Binding): Promise<ListenerInfo> {
+    if (this.closing) throw new WirecatError('WIRECAT_BAD_USAGE', 'this Host is closing');
+    const definition = resolveService(binding.service);
+    const endpoint = typeof binding.endpoint === 'string' ? parseEndpoint(binding.endpoint) : binding.endpoint;
+    const service = definition.create(this.settings);
+    const listening =
+      endpoint.transport === 'udp' ? await this.listenUdp(service, definition, endpoint) : await this.listenStreamService(service, endpoint);
+    this.listening.push(listening);
+    publish({ type: 'listen', id: 0, service: service.name, transport: listening.info.transport, local: listening.info.address });
+    return listening.info;
+  }
+
+  private async listenStreamService(service: Service, endpoint: Endpoint): Promise<Listening> {
+    if (endpoint.transport === 'tls') {
+      throw new WirecatError('WIRECAT_UNSUPPORTED_TRANSPORT', `${formatEndpoint(endpoint)}: TLS listening is not available yet`);
+    }
+    const transport = endpoint.transport as 'tcp' | 'unix';
+    const localLabel = endpoint.transport === 'unix' ? formatEndpoint(endpoint) : undefined;
+    const { server, bound } = await listenStream(endpoint, (socket, srv) => this.accept(service, socket, srv, transport, localLabel));
+    server.on('error', () => {}); // accept errors (EMFILE) are retried by libuv; never crash
+    return {
+      info: describe(service.name, bound),
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  private accept(service: Service, accepted: net.Socket, server: net.Server, transport: 'tcp' | 'unix', localLabel?: string): void {
+    if (this.closing) {
+      accepted.destroy();
+      return;
+    }
+    const source = transport === 'unix' ? '' : normalizeAddress(accepted.remoteAddress);
+    if (this.open.size >= this.limits.maxConnections) {
+      this.counters.refusedOverall++;
+      this.refuse(accepted, service.name, transport, 'maxConnections');
+      return;
+    }
+    const fromSource = this.perSource.get(source) ?? 0;
+    if (source !== '' && fromSource >= this.limits.maxConnectionsPerSource) {
+      this.counters.refusedPerSource++;
+      this.refuse(accepted, service.name, transport, 'maxConnectionsPerSource');
+      return;
+    }
+    const conn = Conn.adopt(accepted, server, transport, {
+      service: service.name,
+      idleTimeoutMs: this.limits.idleTimeoutMs,
+      maxBufferedBytes: this.limits.maxBufferedBytes,
+      localLabel,
+    });
+    this.open.add(conn);
+    this.perSource.set(source, fromSource + 1);
+    this.counters.connectionsTotal++;
+    conn.onClosed = this.release;
+    conn.start(service.openStream(conn));
+  }
+
+  private refuse(socket: net.Socket, service: string, transport: string, limit: string): void {
+    if (channels['limit-hit'].hasSubscribers) {
+      publish({
+        type: 'limit-hit',
+        id: 0,
+        service,
+        transport,
+        remote: formatHostPort(normalizeAddress(socket.remoteAddress), socket.remotePort ?? 0),
+        reason: limit,
+        message: `connection refused: ${limit} reached`,
+      });
+    }
+    socket.destroy();
+  }
+
+  private readonly release = (conn: Conn): void => {
+    this.open.delete(conn);
+    this.counters.bytesIn += conn.bytesIn;
+    this.counters.bytesOut += conn.bytesOut;
+    const source = conn.remoteAddress;
+    const n = (this.perSource.get(source) ?? 1) - 1;
+    if (n <= 0) this.perSource.delete(source);
+    else this.perSource.set(source, n);
+    if (this.open.size === 0) this.onIdle?.();
+  };
+
+  private onIdle: (() => void) | undefined;
+
+  private async listenUdp(service: Service, definition: ServiceDefinition, endpoint: Endpoint): Promise<Listening> {
+    if (!service.answerDatagram) {
+      throw new WirecatError('WIRECAT_UNSUPPORTED_TRANSPORT', `${definition.name} has no UDP form; use tcp:// or unix:`);
+    }
+    const { sockets, bound } = await listenDatagram(endpoint);
+    const info = describe(service.name, bound);
+    if (bound.transport === 'udp') this.servicePorts.add(bound.port);
+    for (const socket of sockets) this.serveDatagrams(socket, service, info.address);
+    return {
+      info,
+      close: async () => {
+        await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      },
+    };
+  }
+
+  private serveDatagrams(socket: dgram.Socket, service: Service, local: string): void {
+    const answer = service.answerDatagram!;
+    const cap = this.limits.maxDatagramReply;
+    const drop = (reason: UdpDropReason, rinfo: dgram.RemoteInfo) => {
+      this.udpDropped[reason]++;
+      if (channels['udp-drop'].hasSubscribers) {
+        publish({ type: 'udp-drop', id: 0, service: service.name, transport: 'udp', local, remote: formatHostPort(rinfo.address, rinfo.port), reason });
+      }
+    };
+    socket.on('error', () => {}); // ICMP errors from earlier replies: nothing to do
+    socket.on('message', (msg, rinfo) => {
+      this.counters.datagramsIn++;
+      this.counters.bytesIn += msg.length;
+      if (channels['data-in'].hasSubscribers) {
+        publish({ type: 'data-in', id: 0, service: service.name, transport: 'udp', local, remote: formatHostPort(rinfo.address, rinfo.port), bytes: msg.length, data: msg });
+      }
+      const refused = this.guard.check(rinfo.address, rinfo.port);
+      if (refused) return drop(refused, rinfo);
+      const reply = answer(msg);
+      if (reply === undefined) return;
+      // A reply may be as large as the request (echo) or up to the cap, never more: bounded amplification.
+      if (reply.length > cap && reply.length > msg.length) return drop('reply-too-large', rinfo);
+      if (!this.guard.spend(rinfo.address)) return drop('budget', rinfo);
+      socket.send(reply, rinfo.port, rinfo.address);
+      this.counters.datagramsOut++;
+      this.counters.bytesOut += reply.length;
+      if (channels['data-out'].hasSubscribers) {
+        publish({ type: 'data-out', id: 0, service: service.name, transport: 'udp', local, remote: formatHostPort(rinfo.address, rinfo.port), bytes: reply.length, data: reply });
+      }
+    });
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, half-close every connection once its pending replies
+   * are sent, wait up to `drainMs` for peers to finish, then cut whatever is left.
+   */
+  close(drainMs = this.limits.drainTimeoutMs): Promise<void> {
+    this.closing ??= this.shutdown(drainMs);
+    return this.closing;
+  }
+
+  private async shutdown(drainMs: number): Promise<void> {
+    const stopped = Promise.all(this.listening.map((l) => l.close()));
+    for (const l of this.listening) {
+      publish({ type: 'unlisten', id: 0, service: l.info.service, transport: l.info.transport, local: l.info.address });
+    }
+    for (const conn of this.open) conn.end();
+    if (this.open.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, drainMs);
+        this.onIdle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.destroy();
+    await stopped;
+  }
+
+  /** Cut every connection now (the second Ctrl-C). */
+  destroy(): void {
+    for (const conn of this.open) conn.abort('WIRECAT_SHUTDOWN', 'server shutting down');
+  }
+}
+
+function resolveService(service: ServiceName | ServiceDefinition): ServiceDefinition {
+  if (typeof service !== 'string') return service;
+  const definition = (services as Record<string, ServiceDefinition>)[service];
+  if (!definition) {
+    throw new WirecatError('WIRECAT_UNKNOWN_SERVICE', `unknown service "${service}" (known: ${Object.keys(services).join(', ')})`);
+  }
+  return definition;
+}
+
+function describe(service: string, bound: Endpoint): ListenerInfo {
+  const host = bound.transport === 'unix' ? undefined : bound.host;
+  return {
+    service,
+    transport: bound.transport,
+    address: formatEndpoint(bound),
+    port: bound.transport === 'unix' ? undefined : bound.port,
+    exposed: host !== undefined && (isWildcard(host) || !isLoopback(host)),
+  };
+}
