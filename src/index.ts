@@ -5,11 +5,40 @@ export { type UdpRequestOptions, udpRequest } from './client/udp.js';
 export { isWirecatError, WirecatError, type WirecatErrorCode } from './errors.js';
 export { LineDecoder } from './framing/line-decoder.js';
 export { DEFAULT_LIMITS, type Limits } from './limits.js';
-export { channels, EVENT_TYPES, type SocketEvent, type SocketEventType, subscribeAll } from './observe/channels.js';
+export {
+  channels,
+  EVENT_TYPES,
+  type SocketEvent,
+  type SocketEventType,
+  subscribeAll,
+} from './observe/channels.js';
 export { startTrace } from './observe/trace.js';
-export { loadConfig, parseServiceSpec, parseServiceSpecs, type ServeConfig } from './server/bindings.js';
-export { type Binding, Host, type HostOptions, type HostStats, type ListenerInfo } from './server/host.js';
+export {
+  loadConfig,
+  parseServiceSpec,
+  parseServiceSpecs,
+  type ServeConfig,
+} from './server/bindings.js';
+export {
+  type Binding,
+  Host,
+  type HostOptions,
+  type HostStats,
+  type ListenerInfo,
+} from './server/host.js';
 export { type ServeOptions, serve } from './server/serve.js';
-export { CLASSIC_SERVICES, type Service, type ServiceDefinition, type ServiceName, type ServiceSettings, services } from './services/index.js';
+export {
+  CLASSIC_SERVICES,
+  type Service,
+  type ServiceDefinition,
+  type ServiceName,
+  type ServiceSettings,
+  services,
+} from './services/index.js';
 export { Conn, type StreamHandler } from './transport/conn.js';
-export { type Endpoint, formatEndpoint, parseEndpoint, type Transport } from './transport/endpoint.js';
+export {
+  type Endpoint,
+  formatEndpoint,
+  parseEndpoint,
+  type Transport,
+} from './transport/endpoint.js';

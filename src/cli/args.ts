@@ -3,17 +3,30 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
-type Config<T extends OptionsConfig> = { args: string[]; options: T; allowPositionals: true; strict: true };
+type Config<T extends OptionsConfig> = {
+  args: string[];
+  options: T;
+  allowPositionals: true;
+  strict: true;
+};
 /** What parseCommandLine returns: typed values and the positionals. */
 export type ParsedCommandLine<T extends OptionsConfig> = ReturnType<typeof parseArgs<Config<T>>>;
+
 import { WirecatError } from '../errors.js';
 
 export function usageError(message: string, verb?: string): WirecatError {
-  return new WirecatError('WIRECAT_BAD_USAGE', `${message}${verb ? ` (see: wirecat ${verb} --help)` : ''}`);
+  return new WirecatError(
+    'WIRECAT_BAD_USAGE',
+    `${message}${verb ? ` (see: wirecat ${verb} --help)` : ''}`,
+  );
 }
 
 /** util.parseArgs, with its errors turned into usage errors that point at --help. */
-export function parseCommandLine<T extends OptionsConfig>(args: string[], options: T, verb: string): ParsedCommandLine<T> {
+export function parseCommandLine<T extends OptionsConfig>(
+  args: string[],
+  options: T,
+  verb: string,
+): ParsedCommandLine<T> {
   try {
     return parseArgs<Config<T>>({ args, options, allowPositionals: true, strict: true });
   } catch (err) {
@@ -28,7 +41,9 @@ export function parseDuration(text: string, option: string, unit: 'ms' | 's' = '
   const match = DURATION.exec(text.trim());
   if (!match) throw usageError(`${option} takes a duration like 500ms, 30s or 5m, not "${text}"`);
   const n = Number(match[1]);
-  const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? unit) as 'ms' | 's' | 'm' | 'h'];
+  const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[
+    (match[2] ?? unit) as 'ms' | 's' | 'm' | 'h'
+  ];
   return Math.round(n * scale);
 }
 
@@ -44,6 +59,7 @@ export function parseSize(text: string, option: string): number {
 
 /** A whole number ≥ min. */
 export function parseCount(text: string, option: string, min = 0): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < min) throw usageError(`${option} takes a whole number ≥ ${min}, not "${text}"`);
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min)
+    throw usageError(`${option} takes a whole number ≥ ${min}, not "${text}"`);
   return Number(text);
 }

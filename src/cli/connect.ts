@@ -46,10 +46,15 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return EXIT.OK;
   }
-  if (positionals.length === 0 || positionals.length > 2) throw usageError('connect takes ENDPOINT, or HOST PORT', 'connect');
-  const target = positionals.length === 2 ? `tcp://${positionals[0].includes(':') ? `[${positionals[0]}]` : positionals[0]}:${positionals[1]}` : positionals[0];
+  if (positionals.length === 0 || positionals.length > 2)
+    throw usageError('connect takes ENDPOINT, or HOST PORT', 'connect');
+  const target =
+    positionals.length === 2
+      ? `tcp://${positionals[0].includes(':') ? `[${positionals[0]}]` : positionals[0]}:${positionals[1]}`
+      : positionals[0];
   const endpoint = parseEndpoint(target);
-  if (endpoint.transport === 'udp') throw usageError(`${target} is UDP: use wirecat udp`, 'connect');
+  if (endpoint.transport === 'udp')
+    throw usageError(`${target} is UDP: use wirecat udp`, 'connect');
   applyTrace(values);
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
@@ -57,8 +62,12 @@ export async function run(args: string[]): Promise<number> {
     input: process.stdin,
     output: process.stdout,
     noHalfClose: values['no-half-close'],
-    connectTimeoutMs: values['connect-timeout'] ? parseDuration(values['connect-timeout'], '--connect-timeout', 's') : undefined,
-    idleTimeoutMs: values['idle-timeout'] ? parseDuration(values['idle-timeout'], '--idle-timeout', 's') : undefined,
+    connectTimeoutMs: values['connect-timeout']
+      ? parseDuration(values['connect-timeout'], '--connect-timeout', 's')
+      : undefined,
+    idleTimeoutMs: values['idle-timeout']
+      ? parseDuration(values['idle-timeout'], '--idle-timeout', 's')
+      : undefined,
     signal: abort.signal,
   });
   // stdin may still be open (the server closed first): let the process exit anyway.

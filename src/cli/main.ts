@@ -7,8 +7,14 @@ type Verb = { run(args: string[]): Promise<number> };
 
 // Lazy: `wirecat connect` must not pay for loading the server, and the reverse.
 const VERBS: Record<string, { summary: string; load: () => Promise<Verb> }> = {
-  serve: { summary: 'run the classic services (all of them by default, on loopback)', load: () => import('./serve.js') },
-  connect: { summary: 'connect to a stream endpoint: stdin to it, its replies to stdout', load: () => import('./connect.js') },
+  serve: {
+    summary: 'run the classic services (all of them by default, on loopback)',
+    load: () => import('./serve.js'),
+  },
+  connect: {
+    summary: 'connect to a stream endpoint: stdin to it, its replies to stdout',
+    load: () => import('./connect.js'),
+  },
   udp: { summary: 'send one datagram and print the reply', load: () => import('./udp.js') },
 };
 
@@ -39,7 +45,8 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 refused/unreachable, 4 timeout, 5 reset,
 export async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (verb === undefined || verb === 'help' || verb === '-h' || verb === '--help') {
-    if (verb === 'help' && rest[0] && VERBS[rest[0]]) return (await VERBS[rest[0]].load()).run(['--help']);
+    if (verb === 'help' && rest[0] && VERBS[rest[0]])
+      return (await VERBS[rest[0]].load()).run(['--help']);
     process.stdout.write(usage());
     return verb === undefined ? EXIT.USAGE : EXIT.OK;
   }
@@ -49,7 +56,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const entry = VERBS[verb];
   if (!entry) {
-    process.stderr.write(`wirecat: unknown command "${verb}" (commands: ${Object.keys(VERBS).join(', ')}; see wirecat --help)\n`);
+    process.stderr.write(
+      `wirecat: unknown command "${verb}" (commands: ${Object.keys(VERBS).join(', ')}; see wirecat --help)\n`,
+    );
     return EXIT.USAGE;
   }
   try {

@@ -7,8 +7,8 @@ import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { loadConfig, parseServiceSpecs } from '../server/bindings.js';
 import type { Binding, Host, ListenerInfo } from '../server/host.js';
 import { serve } from '../server/serve.js';
-import { parseQuotes } from '../services/qotd.js';
 import { CLASSIC_SERVICES, services } from '../services/index.js';
+import { parseQuotes } from '../services/qotd.js';
 import { parseCommandLine, parseCount, parseDuration, parseSize, usageError } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { applyTrace, TRACE_HELP, TRACE_OPTIONS } from './trace-option.js';
@@ -83,14 +83,19 @@ Examples:
 function limitsFrom(values: Record<string, string | boolean | undefined>): Partial<Limits> {
   const v = values as Record<string, string | undefined>;
   const limits: Partial<Limits> = {};
-  if (v['max-connections']) limits.maxConnections = parseCount(v['max-connections'], '--max-connections', 1);
-  if (v['max-per-source']) limits.maxConnectionsPerSource = parseCount(v['max-per-source'], '--max-per-source', 1);
-  if (v['idle-timeout']) limits.idleTimeoutMs = parseDuration(v['idle-timeout'], '--idle-timeout', 's');
+  if (v['max-connections'])
+    limits.maxConnections = parseCount(v['max-connections'], '--max-connections', 1);
+  if (v['max-per-source'])
+    limits.maxConnectionsPerSource = parseCount(v['max-per-source'], '--max-per-source', 1);
+  if (v['idle-timeout'])
+    limits.idleTimeoutMs = parseDuration(v['idle-timeout'], '--idle-timeout', 's');
   if (v['max-line']) limits.maxLineBytes = parseSize(v['max-line'], '--max-line');
   if (v['max-buffered']) limits.maxBufferedBytes = parseSize(v['max-buffered'], '--max-buffered');
   if (v['flush-delay']) limits.flushDelayMs = parseDuration(v['flush-delay'], '--flush-delay');
-  if (v['drain-timeout']) limits.drainTimeoutMs = parseDuration(v['drain-timeout'], '--drain-timeout', 's');
-  if (v['udp-max-reply']) limits.maxDatagramReply = parseSize(v['udp-max-reply'], '--udp-max-reply');
+  if (v['drain-timeout'])
+    limits.drainTimeoutMs = parseDuration(v['drain-timeout'], '--drain-timeout', 's');
+  if (v['udp-max-reply'])
+    limits.maxDatagramReply = parseSize(v['udp-max-reply'], '--udp-max-reply');
   if (v['udp-rate']) limits.udpRepliesPerSourcePerSec = parseCount(v['udp-rate'], '--udp-rate', 1);
   return limits;
 }
@@ -100,18 +105,29 @@ function readQuotes(path: string): string[] {
     return parseQuotes(readFileSync(path, 'utf8'), path);
   } catch (err) {
     if (err instanceof WirecatError) throw err;
-    throw new WirecatError('WIRECAT_BAD_CONFIG', `cannot read quotes file ${path}: ${(err as Error).message}`);
+    throw new WirecatError(
+      'WIRECAT_BAD_CONFIG',
+      `cannot read quotes file ${path}: ${(err as Error).message}`,
+    );
   }
 }
 
 function printTable(listeners: ListenerInfo[], json: boolean | undefined): void {
   if (json) {
-    for (const l of listeners) process.stdout.write(`${JSON.stringify({ event: 'listening', ...l })}\n`);
+    for (const l of listeners)
+      process.stdout.write(`${JSON.stringify({ event: 'listening', ...l })}\n`);
     return;
   }
   const exposed = listeners.some((l) => l.exposed);
-  const rows = listeners.map((l) => [l.service, l.transport, l.address + (l.exposed ? '   <- reachable from the network' : '')]);
-  const width = [Math.max(7, ...rows.map((r) => r[0].length)), Math.max(9, ...rows.map((r) => r[1].length))];
+  const rows = listeners.map((l) => [
+    l.service,
+    l.transport,
+    l.address + (l.exposed ? '   <- reachable from the network' : ''),
+  ]);
+  const width = [
+    Math.max(7, ...rows.map((r) => r[0].length)),
+    Math.max(9, ...rows.map((r) => r[1].length)),
+  ];
   const line = (r: string[]) => `${r[0].padEnd(width[0])}  ${r[1].padEnd(width[1])}  ${r[2]}`;
   process.stdout.write(
     `wirecat is serving ${listeners.length} endpoint${listeners.length === 1 ? '' : 's'} (${exposed ? 'SOME ARE EXPOSED to the network' : 'loopback only; --host 0.0.0.0 exposes them'}):\n` +
@@ -130,8 +146,14 @@ function onSignals(host: Host, json: boolean | undefined): void {
     }
     stopping = true;
     const open = host.stats.connectionsOpen;
-    if (json) process.stderr.write(`${JSON.stringify({ event: 'draining', signal, connectionsOpen: open })}\n`);
-    else process.stderr.write(`wirecat serve: ${signal}: draining ${open} connection${open === 1 ? '' : 's'} (up to ${host.limits.drainTimeoutMs} ms)\n`);
+    if (json)
+      process.stderr.write(
+        `${JSON.stringify({ event: 'draining', signal, connectionsOpen: open })}\n`,
+      );
+    else
+      process.stderr.write(
+        `wirecat serve: ${signal}: draining ${open} connection${open === 1 ? '' : 's'} (up to ${host.limits.drainTimeoutMs} ms)\n`,
+      );
     host.close().then(() => process.exit(EXIT.OK));
   };
   process.on('SIGINT', stop);
@@ -150,11 +172,16 @@ export async function run(args: string[]): Promise<number> {
   let timeFormat = values['time-format'];
   let ackText = values['ack-text'];
   if (values.config) {
-    if (positionals.length > 0) throw usageError('give services either on the command line or in --config, not both', 'serve');
+    if (positionals.length > 0)
+      throw usageError(
+        'give services either on the command line or in --config, not both',
+        'serve',
+      );
     const { bindings: fromFile, config } = loadConfig(values.config);
     bindings = fromFile;
     limits = { ...config.limits, ...limits };
-    if (!quotes && config.quotes) quotes = readQuotes(resolve(dirname(values.config), config.quotes));
+    if (!quotes && config.quotes)
+      quotes = readQuotes(resolve(dirname(values.config), config.quotes));
     timeFormat ??= config.timeFormat;
     ackText ??= config.ackText;
   } else {
@@ -164,7 +191,12 @@ export async function run(args: string[]): Promise<number> {
     throw usageError(`--time-format takes text or iso, not "${timeFormat}"`, 'serve');
   }
   applyTrace(values);
-  const host = await serve(bindings, { limits, quotes, timeFormat: timeFormat as 'text' | 'iso' | undefined, ackText });
+  const host = await serve(bindings, {
+    limits,
+    quotes,
+    timeFormat: timeFormat as 'text' | 'iso' | undefined,
+    ackText,
+  });
   printTable(host.listeners, values.json);
   onSignals(host, values.json);
   return new Promise<number>(() => {}); // runs until a signal

@@ -42,7 +42,11 @@ async function readStdin(): Promise<Buffer> {
   let size = 0;
   for await (const chunk of process.stdin) {
     size += (chunk as Buffer).length;
-    if (size > MAX_DATAGRAM_PAYLOAD) throw usageError(`stdin holds more than ${MAX_DATAGRAM_PAYLOAD} bytes, too many for one datagram`, 'udp');
+    if (size > MAX_DATAGRAM_PAYLOAD)
+      throw usageError(
+        `stdin holds more than ${MAX_DATAGRAM_PAYLOAD} bytes, too many for one datagram`,
+        'udp',
+      );
     parts.push(chunk as Buffer);
   }
   return Buffer.concat(parts, size);
@@ -56,7 +60,8 @@ export async function run(args: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw usageError('udp takes one ENDPOINT', 'udp');
   const endpoint = parseEndpoint(positionals[0], 'udp');
-  if (endpoint.transport !== 'udp') throw usageError(`${positionals[0]} is not UDP: use wirecat connect`, 'udp');
+  if (endpoint.transport !== 'udp')
+    throw usageError(`${positionals[0]} is not UDP: use wirecat connect`, 'udp');
   applyTrace(values);
   const payload = values.send !== undefined ? Buffer.from(values.send) : await readStdin();
   const reply = await udpRequest(endpoint, payload, {

@@ -48,7 +48,10 @@ export interface ConnectResult {
  * const { received } = await connect('tcp://127.0.0.1:10007', { input: 'hello\n' });
  * received?.toString(); // 'hello\n'
  */
-export async function connect(target: string | Endpoint, options: ConnectOptions = {}): Promise<ConnectResult> {
+export async function connect(
+  target: string | Endpoint,
+  options: ConnectOptions = {},
+): Promise<ConnectResult> {
   const endpoint = typeof target === 'string' ? parseEndpoint(target) : target;
   const started = performance.now();
   const socket = await dialStream(endpoint, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
@@ -74,7 +77,10 @@ export async function connect(target: string | Endpoint, options: ConnectOptions
             output.once('drain', onOutputDrain);
           }
         } else if (collectedBytes + chunk.length > maxCollect) {
-          overflow = new WirecatError('WIRECAT_BUFFER_LIMIT', `reply larger than ${maxCollect} bytes; pass an output stream`);
+          overflow = new WirecatError(
+            'WIRECAT_BUFFER_LIMIT',
+            `reply larger than ${maxCollect} bytes; pass an output stream`,
+          );
           c.abort('WIRECAT_BUFFER_LIMIT');
         } else {
           collected.push(c.keep(chunk));
@@ -117,7 +123,10 @@ export async function connect(target: string | Endpoint, options: ConnectOptions
     options.signal?.addEventListener('abort', onAbort, { once: true });
     conn.start(handler, true);
 
-    const input = typeof options.input === 'string' || Buffer.isBuffer(options.input) ? Readable.from([options.input]) : options.input;
+    const input =
+      typeof options.input === 'string' || Buffer.isBuffer(options.input)
+        ? Readable.from([options.input])
+        : options.input;
     if (!input) {
       if (!options.noHalfClose) conn.end();
       return;

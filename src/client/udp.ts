@@ -28,14 +28,24 @@ export interface UdpRequestOptions {
  * const reply = await udpRequest('udp://127.0.0.1:10037', Buffer.alloc(0)); // RFC 868 time
  * reply.readUInt32BE(0) - 2_208_988_800; // Unix seconds
  */
-export async function udpRequest(target: string | Endpoint, payload: Buffer | string, options: UdpRequestOptions = {}): Promise<Buffer> {
+export async function udpRequest(
+  target: string | Endpoint,
+  payload: Buffer | string,
+  options: UdpRequestOptions = {},
+): Promise<Buffer> {
   const endpoint = typeof target === 'string' ? parseEndpoint(target, 'udp') : target;
   if (endpoint.transport !== 'udp') {
-    throw new WirecatError('WIRECAT_BAD_USAGE', `${formatEndpoint(endpoint)} is not a UDP endpoint; write udp://HOST:PORT`);
+    throw new WirecatError(
+      'WIRECAT_BAD_USAGE',
+      `${formatEndpoint(endpoint)} is not a UDP endpoint; write udp://HOST:PORT`,
+    );
   }
   const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
   if (data.length > MAX_DATAGRAM_PAYLOAD) {
-    throw new WirecatError('WIRECAT_BAD_USAGE', `a datagram holds at most ${MAX_DATAGRAM_PAYLOAD} bytes; got ${data.length}`);
+    throw new WirecatError(
+      'WIRECAT_BAD_USAGE',
+      `a datagram holds at most ${MAX_DATAGRAM_PAYLOAD} bytes; got ${data.length}`,
+    );
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_UDP_TIMEOUT_MS;
   const tries = (options.retries ?? DEFAULT_UDP_RETRIES) + 1;
@@ -55,25 +65,51 @@ export async function udpRequest(target: string | Endpoint, payload: Buffer | st
       options.signal?.addEventListener('abort', onAbort, { once: true });
       const send = () => {
         if (sent === tries) {
-          return finish(new WirecatError('WIRECAT_NO_REPLY', `no reply from ${where} after ${tries} tries of ${timeoutMs} ms`));
+          return finish(
+            new WirecatError(
+              'WIRECAT_NO_REPLY',
+              `no reply from ${where} after ${tries} tries of ${timeoutMs} ms`,
+            ),
+          );
         }
         sent++;
         socket.send(data);
         if (channels['data-out'].hasSubscribers) {
-          publish({ type: 'data-out', id: 0, service: 'udp', transport: 'udp', remote: where, bytes: data.length, data });
+          publish({
+            type: 'data-out',
+            id: 0,
+            service: 'udp',
+            transport: 'udp',
+            remote: where,
+            bytes: data.length,
+            data,
+          });
         }
         timer = setTimeout(send, timeoutMs);
       };
       socket.on('message', (reply) => {
         if (channels['data-in'].hasSubscribers) {
-          publish({ type: 'data-in', id: 0, service: 'udp', transport: 'udp', remote: where, bytes: reply.length, data: reply });
+          publish({
+            type: 'data-in',
+            id: 0,
+            service: 'udp',
+            transport: 'udp',
+            remote: where,
+            bytes: reply.length,
+            data: reply,
+          });
         }
         finish(undefined, reply);
       });
       // A port with no listener answers with ICMP "port unreachable": report it, do not wait.
       socket.on('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'ECONNREFUSED') {
-          finish(new WirecatError('WIRECAT_CONNECT_REFUSED', `${where} refused the datagram (nothing listens there)`));
+          finish(
+            new WirecatError(
+              'WIRECAT_CONNECT_REFUSED',
+              `${where} refused the datagram (nothing listens there)`,
+            ),
+          );
         } else finish(new WirecatError('WIRECAT_IO', `${where}: ${err.message}`, { cause: err }));
       });
       send();

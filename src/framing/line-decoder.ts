@@ -70,7 +70,8 @@ export class LineDecoder {
   /** Take the unfinished line (for a flush on quiet or half-close); undefined when empty. */
   takePartial(): Buffer | undefined {
     if (this.partLength === 0) return undefined;
-    const partial = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.partLength);
+    const partial =
+      this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.partLength);
     this.parts = [];
     this.partLength = 0;
     return partial;
@@ -80,7 +81,10 @@ export class LineDecoder {
     if (contentLength > this.maxLineBytes) {
       this.parts = [];
       this.partLength = 0;
-      throw new WirecatError('WIRECAT_LINE_TOO_LONG', `line longer than ${this.maxLineBytes} bytes`);
+      throw new WirecatError(
+        'WIRECAT_LINE_TOO_LONG',
+        `line longer than ${this.maxLineBytes} bytes`,
+      );
     }
   }
 }

@@ -70,7 +70,11 @@ export function formatEventText(e: SocketEvent): string {
 /** One event as a JSON object (bytes shown as an escaped preview, never raw). */
 export function formatEventJson(e: SocketEvent): string {
   const { data, ...rest } = e;
-  return JSON.stringify({ ...rest, time: new Date(e.time).toISOString(), preview: data ? previewBytes(data) : undefined });
+  return JSON.stringify({
+    ...rest,
+    time: new Date(e.time).toISOString(),
+    preview: data ? previewBytes(data) : undefined,
+  });
 }
 
 /**
@@ -79,7 +83,9 @@ export function formatEventJson(e: SocketEvent): string {
  * @example
  * const stop = startTrace({ json: true });
  */
-export function startTrace(options: { json?: boolean; out?: NodeJS.WritableStream } = {}): () => void {
+export function startTrace(
+  options: { json?: boolean; out?: NodeJS.WritableStream } = {},
+): () => void {
   const out = options.out ?? process.stderr;
   const format = options.json ? formatEventJson : formatEventText;
   return subscribeAll((event) => {

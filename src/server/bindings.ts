@@ -12,7 +12,10 @@ import type { Binding } from './host.js';
 
 function serviceNamed(name: string, context: string): ServiceName {
   if (!(name in services)) {
-    throw new WirecatError('WIRECAT_UNKNOWN_SERVICE', `${context}unknown service "${name}" (known: ${CLASSIC_SERVICES.join(', ')})`);
+    throw new WirecatError(
+      'WIRECAT_UNKNOWN_SERVICE',
+      `${context}unknown service "${name}" (known: ${CLASSIC_SERVICES.join(', ')})`,
+    );
   }
   return name as ServiceName;
 }
@@ -22,7 +25,11 @@ function serviceNamed(name: string, context: string): ServiceName {
  * has one, UDP, on `host`; `NAME=ENDPOINT` runs it on exactly that endpoint (tcp unless the
  * endpoint says udp://, unix: or tls://).
  */
-export function parseServiceSpec(spec: string, host = DEFAULT_LISTEN_HOST, context = ''): Binding[] {
+export function parseServiceSpec(
+  spec: string,
+  host = DEFAULT_LISTEN_HOST,
+  context = '',
+): Binding[] {
   const eq = spec.indexOf('=');
   if (eq < 0) {
     const name = serviceNamed(spec.trim(), context);
@@ -34,7 +41,8 @@ export function parseServiceSpec(spec: string, host = DEFAULT_LISTEN_HOST, conte
   }
   const name = serviceNamed(spec.slice(0, eq).trim(), context);
   const endpoint = parseEndpoint(spec.slice(eq + 1).trim());
-  if (endpoint.transport !== 'unix' && endpoint.host === undefined) (endpoint as { host?: string }).host = host;
+  if (endpoint.transport !== 'unix' && endpoint.host === undefined)
+    (endpoint as { host?: string }).host = host;
   return [{ service: name, endpoint }];
 }
 
@@ -79,34 +87,57 @@ export function loadConfig(path: string): { bindings: Binding[]; config: ServeCo
     const e = err as NodeJS.ErrnoException;
     throw configError(path, e.code === 'ENOENT' ? 'no such file' : `not valid JSON (${e.message})`);
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw configError(path, 'must hold a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw configError(path, 'must hold a JSON object');
   const config = raw as Record<string, unknown>;
   const known = new Set(['host', 'services', 'limits', 'quotes', 'timeFormat', 'ackText']);
-  for (const key of Object.keys(config)) if (!known.has(key)) throw configError(path, `unknown key "${key}" (known: ${[...known].join(', ')})`);
-  if (config.host !== undefined && typeof config.host !== 'string') throw configError(path, '"host" must be a string');
-  if (!Array.isArray(config.services) || config.services.length === 0) throw configError(path, '"services" must be a non-empty array');
+  for (const key of Object.keys(config))
+    if (!known.has(key))
+      throw configError(path, `unknown key "${key}" (known: ${[...known].join(', ')})`);
+  if (config.host !== undefined && typeof config.host !== 'string')
+    throw configError(path, '"host" must be a string');
+  if (!Array.isArray(config.services) || config.services.length === 0)
+    throw configError(path, '"services" must be a non-empty array');
   if (config.limits !== undefined) checkLimits(path, config.limits);
-  if (config.timeFormat !== undefined && config.timeFormat !== 'text' && config.timeFormat !== 'iso') {
+  if (
+    config.timeFormat !== undefined &&
+    config.timeFormat !== 'text' &&
+    config.timeFormat !== 'iso'
+  ) {
     throw configError(path, '"timeFormat" must be "text" or "iso"');
   }
   const host = (config.host as string | undefined) ?? DEFAULT_LISTEN_HOST;
   const bindings = config.services.flatMap((entry: unknown, i: number) => {
     const where = `${path}: services[${i}]: `;
     if (typeof entry === 'string') return parseServiceSpec(entry, host, where);
-    if (typeof entry === 'object' && entry !== null && typeof (entry as { service?: unknown }).service === 'string') {
+    if (
+      typeof entry === 'object' &&
+      entry !== null &&
+      typeof (entry as { service?: unknown }).service === 'string'
+    ) {
       const { service, endpoint } = entry as { service: string; endpoint?: unknown };
-      if (endpoint !== undefined && typeof endpoint !== 'string') throw configError(path, `services[${i}].endpoint must be a string`);
+      if (endpoint !== undefined && typeof endpoint !== 'string')
+        throw configError(path, `services[${i}].endpoint must be a string`);
       return parseServiceSpec(endpoint ? `${service}=${endpoint}` : service, host, where);
     }
-    throw configError(path, `services[${i}] must be a string like "echo" or an object like { "service": "echo", "endpoint": "tcp://127.0.0.1:7007" }`);
+    throw configError(
+      path,
+      `services[${i}] must be a string like "echo" or an object like { "service": "echo", "endpoint": "tcp://127.0.0.1:7007" }`,
+    );
   });
   return { bindings, config: config as unknown as ServeConfig };
 }
 
 function checkLimits(path: string, limits: unknown): void {
-  if (typeof limits !== 'object' || limits === null) throw configError(path, '"limits" must be an object');
+  if (typeof limits !== 'object' || limits === null)
+    throw configError(path, '"limits" must be an object');
   for (const [key, value] of Object.entries(limits)) {
-    if (!(key in DEFAULT_LIMITS)) throw configError(path, `unknown limit "${key}" (known: ${Object.keys(DEFAULT_LIMITS).join(', ')})`);
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw configError(path, `limit "${key}" must be a number ≥ 0`);
+    if (!(key in DEFAULT_LIMITS))
+      throw configError(
+        path,
+        `unknown limit "${key}" (known: ${Object.keys(DEFAULT_LIMITS).join(', ')})`,
+      );
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      throw configError(path, `limit "${key}" must be a number ≥ 0`);
   }
 }

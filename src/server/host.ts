@@ -10,7 +10,13 @@ import { channels, publish } from '../observe/channels.js';
 import { type ServiceName, services } from '../services/index.js';
 import type { Service, ServiceDefinition, ServiceSettings } from '../services/service.js';
 import { Conn } from '../transport/conn.js';
-import { type Endpoint, formatEndpoint, formatHostPort, normalizeAddress, parseEndpoint } from '../transport/endpoint.js';
+import {
+  type Endpoint,
+  formatEndpoint,
+  formatHostPort,
+  normalizeAddress,
+  parseEndpoint,
+} from '../transport/endpoint.js';
 import { isLoopback, isWildcard, listenDatagram, listenStream } from '../transport/listen.js';
 import { type UdpDropReason, UdpGuard } from './udp-guard.js';
 
@@ -132,29 +138,49 @@ export class Host {
       bytesIn += conn.bytesIn;
       bytesOut += conn.bytesOut;
     }
-    return { ...this.counters, bytesIn, bytesOut, connectionsOpen: this.open.size, udpDropped: { ...this.udpDropped } };
+    return {
+      ...this.counters,
+      bytesIn,
+      bytesOut,
+      connectionsOpen: this.open.size,
+      udpDropped: { ...this.udpDropped },
+    };
   }
 
   /** Start one service on one endpoint. Resolves with what now listens. */
   async listen(binding: Binding): Promise<ListenerInfo> {
     if (this.closing) throw new WirecatError('WIRECAT_BAD_USAGE', 'this Host is closing');
     const definition = resolveService(binding.service);
-    const endpoint = typeof binding.endpoint === 'string' ? parseEndpoint(binding.endpoint) : binding.endpoint;
+    const endpoint =
+      typeof binding.endpoint === 'string' ? parseEndpoint(binding.endpoint) : binding.endpoint;
     const service = definition.create(this.settings);
     const listening =
-      endpoint.transport === 'udp' ? await this.listenUdp(service, definition, endpoint) : await this.listenStreamService(service, endpoint);
+      endpoint.transport === 'udp'
+        ? await this.listenUdp(service, definition, endpoint)
+        : await this.listenStreamService(service, endpoint);
     this.listening.push(listening);
-    publish({ type: 'listen', id: 0, service: service.name, transport: listening.info.transport, local: listening.info.address });
+    publish({
+      type: 'listen',
+      id: 0,
+      service: service.name,
+      transport: listening.info.transport,
+      local: listening.info.address,
+    });
     return listening.info;
   }
 
   private async listenStreamService(service: Service, endpoint: Endpoint): Promise<Listening> {
     if (endpoint.transport === 'tls') {
-      throw new WirecatError('WIRECAT_UNSUPPORTED_TRANSPORT', `${formatEndpoint(endpoint)}: TLS listening is not available yet`);
+      throw new WirecatError(
+        'WIRECAT_UNSUPPORTED_TRANSPORT',
+        `${formatEndpoint(endpoint)}: TLS listening is not available yet`,
+      );
     }
     const transport = endpoint.transport as 'tcp' | 'unix';
     const localLabel = endpoint.transport === 'unix' ? formatEndpoint(endpoint) : undefined;
-    const { server, bound } = await listenStream(endpoint, (socket, srv) => this.accept(service, socket, srv, transport, localLabel));
+    const { server, bound } = await listenStream(endpoint, (socket, srv) =>
+      this.accept(service, socket, srv, transport, localLabel),
+    );
     server.on('error', () => {}); // accept errors (EMFILE) are retried by libuv; never crash
     return {
       info: describe(service.name, bound),
@@ -162,7 +188,13 @@ export class Host {
     };
   }
 
-  private accept(service: Service, accepted: net.Socket, server: net.Server, transport: 'tcp' | 'unix', localLabel?: string): void {
+  private accept(
+    service: Service,
+    accepted: net.Socket,
+    server: net.Server,
+    transport: 'tcp' | 'unix',
+    localLabel?: string,
+  ): void {
     if (this.closing) {
       accepted.destroy();
       return;
@@ -220,9 +252,16 @@ export class Host {
 
   private onIdle: (() => void) | undefined;
 
-  private async listenUdp(service: Service, definition: ServiceDefinition, endpoint: Endpoint): Promise<Listening> {
+  private async listenUdp(
+    service: Service,
+    definition: ServiceDefinition,
+    endpoint: Endpoint,
+  ): Promise<Listening> {
     if (!service.answerDatagram) {
-      throw new WirecatError('WIRECAT_UNSUPPORTED_TRANSPORT', `${definition.name} has no UDP form; use tcp:// or unix:`);
+      throw new WirecatError(
+        'WIRECAT_UNSUPPORTED_TRANSPORT',
+        `${definition.name} has no UDP form; use tcp:// or unix:`,
+      );
     }
     const { sockets, bound } = await listenDatagram(endpoint);
     const info = describe(service.name, bound);
@@ -231,7 +270,9 @@ export class Host {
     return {
       info,
       close: async () => {
-        await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+        await Promise.all(
+          sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+        );
       },
     };
   }
@@ -242,7 +283,15 @@ export class Host {
     const drop = (reason: UdpDropReason, rinfo: dgram.RemoteInfo) => {
       this.udpDropped[reason]++;
       if (channels['udp-drop'].hasSubscribers) {
-        publish({ type: 'udp-drop', id: 0, service: service.name, transport: 'udp', local, remote: formatHostPort(rinfo.address, rinfo.port), reason });
+        publish({
+          type: 'udp-drop',
+          id: 0,
+          service: service.name,
+          transport: 'udp',
+          local,
+          remote: formatHostPort(rinfo.address, rinfo.port),
+          reason,
+        });
       }
     };
     socket.on('error', () => {}); // ICMP errors from earlier replies: nothing to do
@@ -250,7 +299,16 @@ export class Host {
       this.counters.datagramsIn++;
       this.counters.bytesIn += msg.length;
       if (channels['data-in'].hasSubscribers) {
-        publish({ type: 'data-in', id: 0, service: service.name, transport: 'udp', local, remote: formatHostPort(rinfo.address, rinfo.port), bytes: msg.length, data: msg });
+        publish({
+          type: 'data-in',
+          id: 0,
+          service: service.name,
+          transport: 'udp',
+          local,
+          remote: formatHostPort(rinfo.address, rinfo.port),
+          bytes: msg.length,
+          data: msg,
+        });
       }
       const refused = this.guard.check(rinfo.address, rinfo.port);
       if (refused) return drop(refused, rinfo);
@@ -263,7 +321,16 @@ export class Host {
       this.counters.datagramsOut++;
       this.counters.bytesOut += reply.length;
       if (channels['data-out'].hasSubscribers) {
-        publish({ type: 'data-out', id: 0, service: service.name, transport: 'udp', local, remote: formatHostPort(rinfo.address, rinfo.port), bytes: reply.length, data: reply });
+        publish({
+          type: 'data-out',
+          id: 0,
+          service: service.name,
+          transport: 'udp',
+          local,
+          remote: formatHostPort(rinfo.address, rinfo.port),
+          bytes: reply.length,
+          data: reply,
+        });
       }
     });
   }
@@ -280,7 +347,13 @@ export class Host {
   private async shutdown(drainMs: number): Promise<void> {
     const stopped = Promise.all(this.listening.map((l) => l.close()));
     for (const l of this.listening) {
-      publish({ type: 'unlisten', id: 0, service: l.info.service, transport: l.info.transport, local: l.info.address });
+      publish({
+        type: 'unlisten',
+        id: 0,
+        service: l.info.service,
+        transport: l.info.transport,
+        local: l.info.address,
+      });
     }
     for (const conn of this.open) conn.end();
     if (this.open.size > 0) {
@@ -306,7 +379,10 @@ function resolveService(service: ServiceName | ServiceDefinition): ServiceDefini
   if (typeof service !== 'string') return service;
   const definition = (services as Record<string, ServiceDefinition>)[service];
   if (!definition) {
-    throw new WirecatError('WIRECAT_UNKNOWN_SERVICE', `unknown service "${service}" (known: ${Object.keys(services).join(', ')})`);
+    throw new WirecatError(
+      'WIRECAT_UNKNOWN_SERVICE',
+      `unknown service "${service}" (known: ${Object.keys(services).join(', ')})`,
+    );
   }
   return definition;
 }

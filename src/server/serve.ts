@@ -1,7 +1,7 @@
 // `serve`: the library call behind `wirecat serve` — start services on endpoints in a Host.
 
-import { type Binding, Host, type HostOptions } from './host.js';
 import { parseServiceSpec, parseServiceSpecs } from './bindings.js';
+import { type Binding, Host, type HostOptions } from './host.js';
 
 /** Options for `serve`: Host options plus the address for services given by name. */
 export interface ServeOptions extends HostOptions {
@@ -20,11 +20,16 @@ export interface ServeOptions extends HostOptions {
  * @example
  * await serve(); // every classic service on its default port, TCP and UDP, loopback only
  */
-export async function serve(what: readonly (string | Binding)[] = [], options: ServeOptions = {}): Promise<Host> {
+export async function serve(
+  what: readonly (string | Binding)[] = [],
+  options: ServeOptions = {},
+): Promise<Host> {
   const bindings =
     what.length === 0
       ? parseServiceSpecs([], options.host)
-      : what.flatMap((item) => (typeof item === 'string' ? parseServiceSpec(item, options.host) : [item]));
+      : what.flatMap((item) =>
+          typeof item === 'string' ? parseServiceSpec(item, options.host) : [item],
+        );
   const host = new Host(options);
   try {
     for (const binding of bindings) await host.listen(binding);

@@ -6,7 +6,12 @@
 import { normalizeAddress } from '../transport/endpoint.js';
 
 /** Why a datagram got no answer. */
-export type UdpDropReason = 'privileged-port' | 'service-port' | 'bad-source' | 'budget' | 'reply-too-large';
+export type UdpDropReason =
+  | 'privileged-port'
+  | 'service-port'
+  | 'bad-source'
+  | 'budget'
+  | 'reply-too-large';
 
 /** Options for a UdpGuard. */
 export interface UdpGuardOptions {

@@ -1,8 +1,8 @@
 // ack: each message is answered with a fixed text (`message received` unless configured),
 // ending as the message ended, or with CRLF for a message flushed without an ending.
 
-import type { ServiceDefinition } from './service.js';
 import { messageService } from './message-service.js';
+import type { ServiceDefinition } from './service.js';
 
 export const DEFAULT_ACK_TEXT = 'message received';
 

@@ -19,7 +19,10 @@ export function chargenLine(n: number): string {
 
 // One full cycle of 95 lines repeated to about 64 KiB: writing it again and again continues
 // the pattern exactly, and each write is one large buffer (no per-line work).
-const CYCLE = Buffer.from(Array.from({ length: PRINTABLE }, (_, n) => chargenLine(n)).join(''), 'latin1');
+const CYCLE = Buffer.from(
+  Array.from({ length: PRINTABLE }, (_, n) => chargenLine(n)).join(''),
+  'latin1',
+);
 const STREAM_CHUNK = Buffer.concat(Array(9).fill(CYCLE));
 
 function pump(conn: Conn): void {

@@ -11,5 +11,7 @@ export const daytime: ServiceDefinition = {
   defaultPort: 10013,
   udp: true,
   create: (settings) =>
-    oneShotService('daytime', () => Buffer.from(`${formatTime(settings.now(), settings.timeFormat)}\r\n`)),
+    oneShotService('daytime', () =>
+      Buffer.from(`${formatTime(settings.now(), settings.timeFormat)}\r\n`),
+    ),
 };

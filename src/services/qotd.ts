@@ -26,7 +26,8 @@ export function parseQuotes(text: string, source = 'quotes file'): string[] {
   const normal = text.replace(/\r\n/g, '\n');
   const pieces = /^%$/m.test(normal) ? normal.split(/^%$/m) : normal.split(/\n\s*\n/);
   const quotes = pieces.map((q) => q.trim()).filter((q) => q !== '');
-  if (quotes.length === 0) throw new WirecatError('WIRECAT_BAD_CONFIG', `${source} holds no quotes`);
+  if (quotes.length === 0)
+    throw new WirecatError('WIRECAT_BAD_CONFIG', `${source} holds no quotes`);
   return quotes.map((q, i) => {
     const crlf = q.replace(/\n/g, '\r\n');
     if (crlf.length + 2 > MAX_QUOTE_CHARS + 1) {

@@ -2,13 +2,22 @@
 // keeping its line ending. Bytes that are not valid UTF-8 are kept, each as one unit, so
 // nothing is lost or altered beyond the reversal.
 
-import type { ServiceDefinition } from './service.js';
 import { messageService } from './message-service.js';
+import type { ServiceDefinition } from './service.js';
 
 /** Length of the valid UTF-8 sequence starting at `i`, or 1 for a byte that starts none. */
 function sequenceLength(bytes: Buffer, i: number): number {
   const b = bytes[i];
-  const n = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 1;
+  const n =
+    b < 0x80
+      ? 1
+      : b >= 0xc2 && b <= 0xdf
+        ? 2
+        : b >= 0xe0 && b <= 0xef
+          ? 3
+          : b >= 0xf0 && b <= 0xf4
+            ? 4
+            : 1;
   if (n === 1 || i + n > bytes.length) return 1;
   for (let k = 1; k < n; k++) if ((bytes[i + k] & 0xc0) !== 0x80) return 1;
   const b1 = bytes[i + 1];
@@ -39,5 +48,7 @@ export const reverse: ServiceDefinition = {
   defaultPort: 10100,
   udp: true,
   create: (settings) =>
-    messageService('reverse', settings, (content, ending) => Buffer.concat([reverseUtf8(content), ending])),
+    messageService('reverse', settings, (content, ending) =>
+      Buffer.concat([reverseUtf8(content), ending]),
+    ),
 };

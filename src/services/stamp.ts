@@ -1,8 +1,8 @@
 // stamp: each message comes back prefixed with the time, `[Wed Dec 29 19:14:15 2017] hello`,
 // keeping its line ending.
 
-import type { ServiceDefinition } from './service.js';
 import { messageService } from './message-service.js';
+import type { ServiceDefinition } from './service.js';
 import { formatTime } from './time-format.js';
 
 export const stamp: ServiceDefinition = {
@@ -13,6 +13,10 @@ export const stamp: ServiceDefinition = {
   udp: true,
   create: (settings) =>
     messageService('stamp', settings, (content, ending) =>
-      Buffer.concat([Buffer.from(`[${formatTime(settings.now(), settings.timeFormat)}] `), content, ending]),
+      Buffer.concat([
+        Buffer.from(`[${formatTime(settings.now(), settings.timeFormat)}] `),
+        content,
+        ending,
+      ]),
     ),
 };

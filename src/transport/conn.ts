@@ -90,7 +90,12 @@ export class Conn {
   private pausedByService = false;
   private closed = false;
 
-  private constructor(socket: net.Socket, transport: 'tcp' | 'unix' | 'tls', borrowed: boolean, options: ConnOptions) {
+  private constructor(
+    socket: net.Socket,
+    transport: 'tcp' | 'unix' | 'tls',
+    borrowed: boolean,
+    options: ConnOptions,
+  ) {
     this.socket = socket;
     this.transport = transport;
     this.readsBorrowed = borrowed;
@@ -123,7 +128,12 @@ export class Conn {
    * Take over a socket that a `net.Server({ pauseOnConnect: true })` accepted, re-creating it
    * on the same handle with the shared read buffer (`onread`): the fast path for TCP and Unix.
    */
-  static adopt(accepted: net.Socket, server: net.Server, transport: 'tcp' | 'unix', options: ConnOptions = {}): Conn {
+  static adopt(
+    accepted: net.Socket,
+    server: net.Server,
+    transport: 'tcp' | 'unix',
+    options: ConnOptions = {},
+  ): Conn {
     // net.Server has no `onread` option in Node 20, so we move the accepted handle into a
     // Socket built with one. `_handle` and `_connections` are long-stable internals of net.
     const internal = accepted as unknown as { _handle: unknown };
@@ -142,7 +152,11 @@ export class Conn {
   }
 
   /** Wrap a socket that emits 'data' events (TLS, or any socket not built by `adopt`). */
-  static wrap(socket: net.Socket, transport: 'tcp' | 'unix' | 'tls', options: ConnOptions = {}): Conn {
+  static wrap(
+    socket: net.Socket,
+    transport: 'tcp' | 'unix' | 'tls',
+    options: ConnOptions = {},
+  ): Conn {
     return new Conn(socket, transport, false, options);
   }
 
@@ -171,7 +185,10 @@ export class Conn {
     if (!ok) {
       if (socket.writableLength > this.maxBufferedBytes) {
         this.emit('limit-hit', 'WIRECAT_BUFFER_LIMIT', 'maxBufferedBytes');
-        this.abort('WIRECAT_BUFFER_LIMIT', `peer is not reading: over ${this.maxBufferedBytes} bytes unsent`);
+        this.abort(
+          'WIRECAT_BUFFER_LIMIT',
+          `peer is not reading: over ${this.maxBufferedBytes} bytes unsent`,
+        );
         return false;
       }
       if (!this.heldForDrain && !this.readWhileBlocked) {
@@ -244,7 +261,10 @@ export class Conn {
 
   // A bug in one service must cost one connection, never the process.
   private serviceFailed(err: unknown): void {
-    this.abort('WIRECAT_SERVICE_FAILED', `the ${this.service} service failed: ${(err as Error)?.message ?? err}`);
+    this.abort(
+      'WIRECAT_SERVICE_FAILED',
+      `the ${this.service} service failed: ${(err as Error)?.message ?? err}`,
+    );
   }
 
   private emitData(type: SocketEventType, data: Buffer | string, bytes: number): void {

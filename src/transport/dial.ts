@@ -19,15 +19,23 @@ export function dialError(err: NodeJS.ErrnoException, endpoint: Endpoint): Wirec
   switch (err.code) {
     case 'ECONNREFUSED':
     case 'ENOENT': // unix socket path missing
-      return new WirecatError('WIRECAT_CONNECT_REFUSED', `connection refused by ${where}: is a server listening there?`, { cause: err });
+      return new WirecatError(
+        'WIRECAT_CONNECT_REFUSED',
+        `connection refused by ${where}: is a server listening there?`,
+        { cause: err },
+      );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new WirecatError('WIRECAT_CONNECT_REFUSED', `cannot resolve the host of ${where}`, { cause: err });
+      return new WirecatError('WIRECAT_CONNECT_REFUSED', `cannot resolve the host of ${where}`, {
+        cause: err,
+      });
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
       return new WirecatError('WIRECAT_CONNECT_REFUSED', `no route to ${where}`, { cause: err });
     case 'ETIMEDOUT':
-      return new WirecatError('WIRECAT_CONNECT_TIMEOUT', `connecting to ${where} timed out`, { cause: err });
+      return new WirecatError('WIRECAT_CONNECT_TIMEOUT', `connecting to ${where} timed out`, {
+        cause: err,
+      });
     case 'ECONNRESET':
       return new WirecatError('WIRECAT_RESET', `${where} reset the connection`, { cause: err });
     default:
@@ -36,18 +44,36 @@ export function dialError(err: NodeJS.ErrnoException, endpoint: Endpoint): Wirec
 }
 
 /** Open a half-open-capable stream connection to a TCP or Unix endpoint. */
-export function dialStream(endpoint: Endpoint, timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): Promise<net.Socket> {
+export function dialStream(
+  endpoint: Endpoint,
+  timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
+): Promise<net.Socket> {
   if (endpoint.transport === 'udp' || endpoint.transport === 'tls') {
-    return Promise.reject(new WirecatError('WIRECAT_UNSUPPORTED_TRANSPORT', `dialStream cannot dial ${formatEndpoint(endpoint)}`));
+    return Promise.reject(
+      new WirecatError(
+        'WIRECAT_UNSUPPORTED_TRANSPORT',
+        `dialStream cannot dial ${formatEndpoint(endpoint)}`,
+      ),
+    );
   }
   const socket =
     endpoint.transport === 'unix'
       ? net.connect({ path: endpoint.path, allowHalfOpen: true })
-      : net.connect({ host: endpoint.host ?? DEFAULT_DIAL_HOST, port: endpoint.port, allowHalfOpen: true, noDelay: true });
+      : net.connect({
+          host: endpoint.host ?? DEFAULT_DIAL_HOST,
+          port: endpoint.port,
+          allowHalfOpen: true,
+          noDelay: true,
+        });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new WirecatError('WIRECAT_CONNECT_TIMEOUT', `no connection to ${formatEndpoint(endpoint)} within ${timeoutMs} ms`));
+      reject(
+        new WirecatError(
+          'WIRECAT_CONNECT_TIMEOUT',
+          `no connection to ${formatEndpoint(endpoint)} within ${timeoutMs} ms`,
+        ),
+      );
     }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
@@ -64,12 +90,15 @@ export function dialStream(endpoint: Endpoint, timeoutMs = DEFAULT_CONNECT_TIMEO
 
 /** A UDP socket connected to the endpoint (it only hears that peer). */
 export async function dialDatagram(endpoint: Endpoint): Promise<dgram.Socket> {
-  if (endpoint.transport !== 'udp') throw new WirecatError('WIRECAT_UNSUPPORTED_TRANSPORT', 'dialDatagram takes a udp endpoint');
+  if (endpoint.transport !== 'udp')
+    throw new WirecatError('WIRECAT_UNSUPPORTED_TRANSPORT', 'dialDatagram takes a udp endpoint');
   const host = endpoint.host ?? DEFAULT_DIAL_HOST;
   let address: string;
   let family: number;
   try {
-    ({ address, family } = net.isIP(host) ? { address: host, family: net.isIP(host) } : await lookup(host));
+    ({ address, family } = net.isIP(host)
+      ? { address: host, family: net.isIP(host) }
+      : await lookup(host));
   } catch (err) {
     throw dialError(err as NodeJS.ErrnoException, endpoint);
   }

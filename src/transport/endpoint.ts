@@ -20,7 +20,8 @@ const SCHEMES: Record<string, Transport> = {
   'unix:': 'unix',
 };
 
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;
 
 function bad(text: string, why: string): WirecatError {
   return new WirecatError(
@@ -77,8 +78,10 @@ export function parseEndpoint(text: string, defaultTransport: IpTransport = 'tcp
     host = rest.slice(0, colon);
     portText = rest.slice(colon + 1);
     if (host.includes(':')) throw bad(source, 'an IPv6 address needs brackets, like [::1]:7');
-    if (host === '') host = '::'; // ":7" means every interface, IPv4 and IPv6.
-    else if (isIP(host) === 0 && !HOSTNAME.test(host)) throw bad(source, `"${host}" is not a valid host name or address`);
+    if (host === '')
+      host = '::'; // ":7" means every interface, IPv4 and IPv6.
+    else if (isIP(host) === 0 && !HOSTNAME.test(host))
+      throw bad(source, `"${host}" is not a valid host name or address`);
   }
   return { transport, host, port: parsePort(portText, source) };
 }

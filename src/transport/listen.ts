@@ -21,28 +21,50 @@ export function isWildcard(host: string): boolean {
 
 /** True for addresses that only this machine can reach. */
 export function isLoopback(host: string): boolean {
-  return host === '::1' || host.startsWith('127.') || host === 'localhost' || host.startsWith('::ffff:127.');
+  return (
+    host === '::1' ||
+    host.startsWith('127.') ||
+    host === 'localhost' ||
+    host.startsWith('::ffff:127.')
+  );
 }
 
 function listenError(err: NodeJS.ErrnoException, endpoint: Endpoint): WirecatError {
   const where = formatEndpoint(endpoint);
   if (err.code === 'EADDRINUSE') {
-    return new WirecatError('WIRECAT_ADDRESS_IN_USE', `${where} is already in use: stop the other program or pick another port`, { cause: err });
+    return new WirecatError(
+      'WIRECAT_ADDRESS_IN_USE',
+      `${where} is already in use: stop the other program or pick another port`,
+      { cause: err },
+    );
   }
   if (err.code === 'EACCES') {
-    return new WirecatError('WIRECAT_IO', `not allowed to listen on ${where}: ports below 1024 need privileges; pick a higher port`, { cause: err });
+    return new WirecatError(
+      'WIRECAT_IO',
+      `not allowed to listen on ${where}: ports below 1024 need privileges; pick a higher port`,
+      { cause: err },
+    );
   }
   if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') {
-    return new WirecatError('WIRECAT_BAD_ENDPOINT', `cannot listen on ${where}: no such local address`, { cause: err });
+    return new WirecatError(
+      'WIRECAT_BAD_ENDPOINT',
+      `cannot listen on ${where}: no such local address`,
+      { cause: err },
+    );
   }
-  return new WirecatError('WIRECAT_IO', `cannot listen on ${where}: ${err.message}`, { cause: err });
+  return new WirecatError('WIRECAT_IO', `cannot listen on ${where}: ${err.message}`, {
+    cause: err,
+  });
 }
 
 /** A Unix socket path left behind by a process that died: remove it so we can listen. */
 async function clearStaleUnixSocket(path: string): Promise<void> {
   if (!existsSync(path)) return;
   if (!lstatSync(path).isSocket()) {
-    throw new WirecatError('WIRECAT_ADDRESS_IN_USE', `unix:${path} exists and is not a socket; choose another path`);
+    throw new WirecatError(
+      'WIRECAT_ADDRESS_IN_USE',
+      `unix:${path} exists and is not a socket; choose another path`,
+    );
   }
   const alive = await new Promise<boolean>((resolve) => {
     const probe = net.connect(path);
@@ -52,7 +74,8 @@ async function clearStaleUnixSocket(path: string): Promise<void> {
     });
     probe.once('error', () => resolve(false));
   });
-  if (alive) throw new WirecatError('WIRECAT_ADDRESS_IN_USE', `unix:${path} is in use by a running server`);
+  if (alive)
+    throw new WirecatError('WIRECAT_ADDRESS_IN_USE', `unix:${path} is in use by a running server`);
   unlinkSync(path);
 }
 
@@ -82,7 +105,11 @@ export async function listenStream(
   const bound: Endpoint =
     endpoint.transport === 'unix' || typeof address === 'string' || address === null
       ? endpoint
-      : { transport: endpoint.transport, host: endpoint.host ?? DEFAULT_LISTEN_HOST, port: address.port };
+      : {
+          transport: endpoint.transport,
+          host: endpoint.host ?? DEFAULT_LISTEN_HOST,
+          port: address.port,
+        };
   return { server, bound };
 }
 
@@ -98,7 +125,10 @@ function literalLookup(
 
 /** A UDP socket that never looks a name up (for replies to literal source addresses). */
 export function createDatagramSocket(family: 4 | 6): dgram.Socket {
-  return dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', lookup: literalLookup as never });
+  return dgram.createSocket({
+    type: family === 6 ? 'udp6' : 'udp4',
+    lookup: literalLookup as never,
+  });
 }
 
 /**
@@ -132,7 +162,9 @@ function bindOne(socket: dgram.Socket, host: string, port: number): Promise<numb
  * Bind UDP socket(s) for an endpoint: one socket, or for a wildcard host one per unicast
  * address, all on the same port. Resolves with the sockets and the bound endpoint.
  */
-export async function listenDatagram(endpoint: Endpoint): Promise<{ sockets: dgram.Socket[]; bound: Endpoint }> {
+export async function listenDatagram(
+  endpoint: Endpoint,
+): Promise<{ sockets: dgram.Socket[]; bound: Endpoint }> {
   if (endpoint.transport !== 'udp') throw new TypeError('listenDatagram takes a udp endpoint');
   let host = endpoint.host ?? DEFAULT_LISTEN_HOST;
   if (net.isIP(host) === 0) {
