@@ -211,12 +211,15 @@ export class Host {
       this.refuse(accepted, service.name, transport, 'maxConnectionsPerSource');
       return;
     }
-    const conn = Conn.adopt(accepted, server, transport, {
+    const options = {
       service: service.name,
       idleTimeoutMs: this.limits.idleTimeoutMs,
       maxBufferedBytes: this.limits.maxBufferedBytes,
       localLabel,
-    });
+    };
+    const conn = service.needsSocketStream
+      ? Conn.wrap(accepted.resume(), transport, options)
+      : Conn.adopt(accepted, server, transport, options);
     this.open.add(conn);
     this.perSource.set(source, fromSource + 1);
     this.counters.connectionsTotal++;
@@ -257,7 +260,7 @@ export class Host {
     definition: ServiceDefinition,
     endpoint: Endpoint,
   ): Promise<Listening> {
-    if (!service.answerDatagram) {
+    if (!service.answerDatagram && !service.serveDatagrams) {
       throw new WirecatError(
         'WIRECAT_UNSUPPORTED_TRANSPORT',
         `${definition.name} has no UDP form; use tcp:// or unix:`,
@@ -266,10 +269,19 @@ export class Host {
     const { sockets, bound } = await listenDatagram(endpoint);
     const info = describe(service.name, bound);
     if (bound.transport === 'udp') this.servicePorts.add(bound.port);
-    for (const socket of sockets) this.serveDatagrams(socket, service, info.address);
+    for (const socket of sockets) {
+      if (service.serveDatagrams) {
+        socket.on('error', () => {});
+        service.serveDatagrams(socket, {
+          local: info.address,
+          refuse: (address, port) => this.guard.check(address, port),
+        });
+      } else this.serveDatagrams(socket, service, info.address);
+    }
     return {
       info,
       close: async () => {
+        await service.close?.();
         await Promise.all(
           sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
         );

@@ -20,6 +20,11 @@ export interface ServiceSettings {
 /** A running service: answers stream connections and, where defined, datagrams. */
 export interface Service {
   readonly name: string;
+  /**
+   * Set when the service needs the connection's socket as an ordinary stream (to hand it
+   * to node:http, say). The Host then skips the shared-read-buffer fast path for it.
+   */
+  readonly needsSocketStream?: boolean;
   /** Called for each new stream connection (TCP, TLS, Unix). */
   openStream(conn: Conn): StreamHandler;
   /**
@@ -27,6 +32,22 @@ export interface Service {
    * during the call. Absent when the service has no datagram form.
    */
   answerDatagram?(request: Buffer): Buffer | undefined;
+  /**
+   * Take over a bound UDP socket entirely (TFTP opens a socket per transfer). The Host still
+   * owns the listening socket's lifetime; `guard` says whether a source may be answered.
+   * Used instead of `answerDatagram` when present. Resolves when the service has stopped.
+   */
+  serveDatagrams?(socket: import('node:dgram').Socket, context: DatagramContext): void;
+  /** Stop: finish or cut in-flight work (transfers) by the Host's drain deadline. */
+  close?(): Promise<void>;
+}
+
+/** What the Host gives a service that takes over its UDP socket. */
+export interface DatagramContext {
+  /** Why a datagram from address:port must not be answered, or undefined when it may be. */
+  refuse(address: string, port: number): string | undefined;
+  /** The endpoint string of the listening socket, for events. */
+  local: string;
 }
 
 /** A service's description and its factory. */

@@ -1,0 +1,196 @@
+// Shared test tools: real servers on port 0, raw socket clients, the built CLI as a child
+// process, peer programs that skip locally and fail in CI when missing, temp folders.
+
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type Host, type ServeOptions, serve } from '../src/index.js';
+
+/** The built command (npm test builds first). */
+export const CLI = fileURLToPath(new URL('../dist/cli/wirecat.js', import.meta.url));
+
+/** Start services (specs like 'echo=tcp://127.0.0.1:0') and close them when the test ends. */
+export async function startHost(
+  t: TestContext,
+  specs: string[],
+  options: ServeOptions = {},
+): Promise<Host> {
+  const host = await serve(specs, options);
+  t.after(() => host.close(0));
+  return host;
+}
+
+/** The port a service listens on over a transport. */
+export function portOf(host: Host, service: string, transport = 'tcp'): number {
+  const l = host.listeners.find((x) => x.service === service && x.transport === transport);
+  assert.ok(l?.port !== undefined, `no ${transport} listener for ${service}`);
+  return l.port;
+}
+
+/**
+ * The classic socket-tutorial client: connect, send, optionally half-close, read until the
+ * server closes. Resolves with every byte received.
+ */
+export function exchange(
+  target: number | { path: string } | { host: string; port: number },
+  send: Buffer | string | (Buffer | string)[] = [],
+  options: { halfClose?: boolean; timeoutMs?: number } = {},
+): Promise<Buffer> {
+  const where = typeof target === 'number' ? { host: '127.0.0.1', port: target } : target;
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ ...where, allowHalfOpen: true });
+    const parts: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(
+        new Error(
+          `no close from the server within ${options.timeoutMs ?? 5000} ms; got ${Buffer.concat(parts).length} bytes`,
+        ),
+      );
+    }, options.timeoutMs ?? 5000);
+    socket.on('connect', () => {
+      for (const piece of Array.isArray(send) ? send : [send]) socket.write(piece);
+      if (options.halfClose !== false) socket.end();
+    });
+    socket.on('data', (d) => parts.push(d));
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.on('end', () => {
+      clearTimeout(timer);
+      socket.end();
+      resolve(Buffer.concat(parts));
+    });
+  });
+}
+
+/** Send one datagram and resolve with the first reply, or undefined after `timeoutMs`. */
+export function datagram(
+  port: number,
+  payload: Buffer | string,
+  options: { host?: string; timeoutMs?: number; bindPort?: number } = {},
+): Promise<Buffer | undefined> {
+  const host = options.host ?? '127.0.0.1';
+  const socket = dgram.createSocket(net.isIP(host) === 6 ? 'udp6' : 'udp4');
+  return new Promise((resolve, reject) => {
+    const finish = (reply: Buffer | undefined) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(reply);
+    };
+    const timer = setTimeout(() => finish(undefined), options.timeoutMs ?? 1000);
+    socket.on('message', (msg) => finish(msg));
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      socket.close();
+      reject(err);
+    });
+    socket.bind(options.bindPort ?? 0, host, () => socket.send(payload, port, host));
+  });
+}
+
+/** Result of running the CLI. */
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Run `wirecat ARGS` to completion with `input` on stdin (closed at once when absent). */
+export function runCli(
+  args: string[],
+  options: { input?: Buffer | string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
+    });
+    const out: Buffer[] = [];
+    let err = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(
+          `wirecat ${args.join(' ')} did not exit within ${options.timeoutMs ?? 10_000} ms; stderr: ${err}`,
+        ),
+      );
+    }, options.timeoutMs ?? 10_000);
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(options.input);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out), stderr: err });
+    });
+  });
+}
+
+/** Start `wirecat ARGS` in the background; it is killed (by PID) when the test ends. */
+export function spawnCli(
+  t: TestContext,
+  args: string[],
+): ChildProcess & { output: () => string; errors: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d) => {
+    out += d;
+  });
+  child.stderr?.on('data', (d) => {
+    err += d;
+  });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return Object.assign(child, { output: () => out, errors: () => err });
+}
+
+/** Wait until `check()` is truthy, polling, or fail after `timeoutMs`. */
+export async function waitFor<T>(
+  check: () => T | undefined | false,
+  what: string,
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * True when `program` is installed. When it is missing the test is skipped with a clear
+ * message — except in CI (CI=true), where a missing peer program is a failure.
+ */
+export function requirePeer(t: TestContext, program: string, debianPackage = program): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    const message = `${program} is not installed (apt-get install ${debianPackage})`;
+    if (process.env.CI === 'true') assert.fail(`${message}: interop tests never skip in CI`);
+    t.skip(message);
+    return false;
+  }
+}
+
+/** A temp folder removed when the test ends. */
+export function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wirecat-test-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
