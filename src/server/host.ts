@@ -216,6 +216,7 @@ export class Host {
       idleTimeoutMs: this.limits.idleTimeoutMs,
       maxBufferedBytes: this.limits.maxBufferedBytes,
       localLabel,
+      remoteAddress: source,
     };
     const conn = service.needsSocketStream
       ? Conn.wrap(accepted.resume(), transport, options)

@@ -20,6 +20,6 @@ export const echo: ServiceDefinition = {
   create: () => ({
     name: 'echo',
     openStream: () => handler,
-    answerDatagram: (request) => Buffer.from(request),
+    answerDatagram: (request) => request,
   }),
 };

@@ -11,6 +11,9 @@ const handler: StreamHandler = { end: () => {} };
 export function oneShotService(name: string, reply: () => Buffer): Service {
   return {
     name,
+    // Nothing is read, so the shared-read-buffer path (a second Socket object per
+    // connection) would cost more than it saves on these accept-heavy services.
+    needsSocketStream: true,
     openStream(conn: Conn) {
       conn.end(reply());
       return handler;

@@ -28,8 +28,9 @@ export interface Service {
   /** Called for each new stream connection (TCP, TLS, Unix). */
   openStream(conn: Conn): StreamHandler;
   /**
-   * Answer one datagram: return the reply, or undefined for none. `request` is only valid
-   * during the call. Absent when the service has no datagram form.
+   * Answer one datagram: return the reply, or undefined for none. `request` is the
+   * service's to keep or return (each datagram arrives in a fresh buffer). Absent when the
+   * service has no datagram form.
    */
   answerDatagram?(request: Buffer): Buffer | undefined;
   /**

@@ -34,6 +34,8 @@ export interface ConnOptions {
    * does not read (bounded memory); a client must go on reading, or both sides can block.
    */
   readWhileBlocked?: boolean;
+  /** The peer's address when the caller already knows it (saves a lookup). */
+  remoteAddress?: string;
   /** How to print our side when the socket cannot say (unix sockets: `unix:/path`). */
   localLabel?: string;
 }
@@ -63,10 +65,6 @@ export class Conn {
   readonly id = nextId++;
   readonly socket: net.Socket;
   readonly transport: 'tcp' | 'unix' | 'tls';
-  /** Our side, as a printable address. */
-  readonly local: string;
-  /** The peer, as a printable address. */
-  readonly remote: string;
   /** The peer's IP address with IPv4-mapped IPv6 folded to IPv4 ('' for unix sockets). */
   readonly remoteAddress: string;
   readonly service: string;
@@ -87,6 +85,9 @@ export class Conn {
   private readonly maxBufferedBytes: number;
   private heldForDrain = false;
   private readonly readWhileBlocked: boolean;
+  private readonly localLabel: string | undefined;
+  private localText: string | undefined;
+  private remoteText: string | undefined;
   private pausedByService = false;
   private closed = false;
 
@@ -103,15 +104,9 @@ export class Conn {
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.readWhileBlocked = options.readWhileBlocked ?? false;
     (socket as OwnedSocket)[kConn] = this;
-    if (transport === 'unix') {
-      this.local = options.localLabel ?? 'unix:';
-      this.remote = 'unix-peer';
-      this.remoteAddress = '';
-    } else {
-      this.remoteAddress = normalizeAddress(socket.remoteAddress);
-      this.remote = formatHostPort(this.remoteAddress, socket.remotePort ?? 0);
-      this.local = formatHostPort(normalizeAddress(socket.localAddress), socket.localPort ?? 0);
-    }
+    this.localLabel = options.localLabel;
+    this.remoteAddress =
+      transport === 'unix' ? '' : (options.remoteAddress ?? normalizeAddress(socket.remoteAddress));
     socket.on('end', socketOnEnd);
     socket.on('drain', socketOnDrain);
     socket.on('finish', socketOnFinish);
@@ -236,6 +231,29 @@ export class Conn {
     this.handler = IGNORE_INPUT;
     this.end(line);
     setTimeout(destroySocket, lingerMs, this.socket).unref();
+  }
+
+  /** Our side, as a printable address (computed on first use: it costs a syscall). */
+  get local(): string {
+    if (this.localText === undefined) {
+      this.localText =
+        this.localLabel ??
+        (this.transport === 'unix'
+          ? 'unix:'
+          : formatHostPort(normalizeAddress(this.socket.localAddress), this.socket.localPort ?? 0));
+    }
+    return this.localText;
+  }
+
+  /** The peer, as a printable address. */
+  get remote(): string {
+    if (this.remoteText === undefined) {
+      this.remoteText =
+        this.transport === 'unix'
+          ? 'unix-peer'
+          : formatHostPort(this.remoteAddress, this.socket.remotePort ?? 0);
+    }
+    return this.remoteText;
   }
 
   /** True once the socket is closed. */
