@@ -30,6 +30,10 @@ export interface HostOptions {
   quotes?: readonly string[];
   timeFormat?: 'text' | 'iso';
   ackText?: string;
+  /** files and http: the folder served, the largest file, the longest name (ServiceSettings). */
+  root?: string;
+  maxFileBytes?: number;
+  maxNameBytes?: number;
   /** Apply the per-source UDP reply budget to loopback sources too (default: exempt). */
   udpBudgetForLoopback?: boolean;
 }
@@ -116,6 +120,9 @@ export class Host {
       quotes: options.quotes,
       timeFormat: options.timeFormat,
       ackText: options.ackText,
+      root: options.root,
+      maxFileBytes: options.maxFileBytes,
+      maxNameBytes: options.maxNameBytes,
     };
     this.guard = new UdpGuard({
       repliesPerSecond: this.limits.udpRepliesPerSourcePerSec,

@@ -15,6 +15,12 @@ export interface ServiceSettings {
   timeFormat?: 'text' | 'iso';
   /** ack: the answer to each message. */
   ackText?: string;
+  /** files and http: the folder served (required by them; see file-root.ts for the confinement). */
+  root?: string;
+  /** files and http: the largest file served (default DEFAULT_MAX_FILE_BYTES). */
+  maxFileBytes?: number;
+  /** files: the longest selector accepted, in bytes (default DEFAULT_MAX_NAME_BYTES). */
+  maxNameBytes?: number;
 }
 
 /** A running service: answers stream connections and, where defined, datagrams. */
