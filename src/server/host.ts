@@ -6,7 +6,7 @@ import type dgram from 'node:dgram';
 import type net from 'node:net';
 import { WirecatError } from '../errors.js';
 import { type Limits, resolveLimits } from '../limits.js';
-import { channels, publish } from '../observe/channels.js';
+import { channels, publish, type SocketEvent, type SocketEventType } from '../observe/channels.js';
 import { type ServiceName, services } from '../services/index.js';
 import type { Service, ServiceDefinition, ServiceSettings } from '../services/service.js';
 import { Conn } from '../transport/conn.js';
@@ -300,58 +300,37 @@ export class Host {
   private serveDatagrams(socket: dgram.Socket, service: Service, local: string): void {
     const answer = service.answerDatagram!;
     const cap = this.limits.maxDatagramReply;
+    const event = (
+      type: SocketEventType,
+      rinfo: dgram.RemoteInfo,
+      detail: Partial<SocketEvent>,
+    ) => {
+      if (channels[type].hasSubscribers) {
+        const remote = formatHostPort(rinfo.address, rinfo.port);
+        publish({ ...detail, type, id: 0, service: service.name, transport: 'udp', local, remote });
+      }
+    };
     const drop = (reason: UdpDropReason, rinfo: dgram.RemoteInfo) => {
       this.udpDropped[reason]++;
-      if (channels['udp-drop'].hasSubscribers) {
-        publish({
-          type: 'udp-drop',
-          id: 0,
-          service: service.name,
-          transport: 'udp',
-          local,
-          remote: formatHostPort(rinfo.address, rinfo.port),
-          reason,
-        });
-      }
+      event('udp-drop', rinfo, { reason });
     };
     socket.on('error', () => {}); // ICMP errors from earlier replies: nothing to do
     socket.on('message', (msg, rinfo) => {
       this.counters.datagramsIn++;
       this.counters.bytesIn += msg.length;
-      if (channels['data-in'].hasSubscribers) {
-        publish({
-          type: 'data-in',
-          id: 0,
-          service: service.name,
-          transport: 'udp',
-          local,
-          remote: formatHostPort(rinfo.address, rinfo.port),
-          bytes: msg.length,
-          data: msg,
-        });
-      }
+      if (dataIn.hasSubscribers) event('data-in', rinfo, { bytes: msg.length, data: msg });
       const refused = this.guard.check(rinfo.address, rinfo.port);
       if (refused) return drop(refused, rinfo);
       const reply = answer(msg);
       if (reply === undefined) return;
-      // A reply may be as large as the request (echo) or up to the cap, never more: bounded amplification.
+      // A reply may be as large as the request (echo) or up to the cap, never more:
+      // amplification stays bounded.
       if (reply.length > cap && reply.length > msg.length) return drop('reply-too-large', rinfo);
       if (!this.guard.spend(rinfo.address)) return drop('budget', rinfo);
       socket.send(reply, rinfo.port, rinfo.address);
       this.counters.datagramsOut++;
       this.counters.bytesOut += reply.length;
-      if (channels['data-out'].hasSubscribers) {
-        publish({
-          type: 'data-out',
-          id: 0,
-          service: service.name,
-          transport: 'udp',
-          local,
-          remote: formatHostPort(rinfo.address, rinfo.port),
-          bytes: reply.length,
-          data: reply,
-        });
-      }
+      if (dataOut.hasSubscribers) event('data-out', rinfo, { bytes: reply.length, data: reply });
     });
   }
 

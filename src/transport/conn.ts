@@ -3,7 +3,7 @@
 
 import net from 'node:net';
 import { WirecatError, type WirecatErrorCode } from '../errors.js';
-import { channels, publish, type SocketEventType } from '../observe/channels.js';
+import { channels, publish, type SocketEvent, type SocketEventType } from '../observe/channels.js';
 import { formatHostPort, normalizeAddress } from './endpoint.js';
 
 /**
@@ -285,32 +285,26 @@ export class Conn {
     );
   }
 
-  private emitData(type: SocketEventType, data: Buffer | string, bytes: number): void {
-    publish({
-      type,
-      id: this.id,
-      service: this.service,
-      transport: this.transport,
-      local: this.local,
-      remote: this.remote,
-      bytes,
-      data: typeof data === 'string' ? Buffer.from(data) : data,
-    });
-  }
-
   /** Publish a lifecycle event about this connection. */
   emit(type: SocketEventType, reason?: string, message?: string): void {
     if (!channels[type].hasSubscribers) return;
+    const bytes = type === 'close' ? this.bytesIn + this.bytesOut : undefined;
+    this.publishEvent(type, { bytes, reason, message });
+  }
+
+  private emitData(type: SocketEventType, data: Buffer | string, bytes: number): void {
+    this.publishEvent(type, { bytes, data: typeof data === 'string' ? Buffer.from(data) : data });
+  }
+
+  private publishEvent(type: SocketEventType, detail: Partial<SocketEvent>): void {
     publish({
+      ...detail,
       type,
       id: this.id,
       service: this.service,
       transport: this.transport,
       local: this.local,
       remote: this.remote,
-      bytes: type === 'close' ? this.bytesIn + this.bytesOut : undefined,
-      reason,
-      message,
     });
   }
 
