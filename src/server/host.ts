@@ -300,6 +300,9 @@ export class Host {
   private serveDatagrams(socket: dgram.Socket, service: Service, local: string): void {
     const answer = service.answerDatagram!;
     const cap = this.limits.maxDatagramReply;
+    const dataIn = channels['data-in'];
+    const dataOut = channels['data-out'];
+    // Callers on the per-datagram path test hasSubscribers first, so no event object is built.
     const event = (
       type: SocketEventType,
       rinfo: dgram.RemoteInfo,
