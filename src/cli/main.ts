@@ -65,7 +65,12 @@ export async function main(argv: string[]): Promise<number> {
     return await (await entry.load()).run(rest);
   } catch (err) {
     if (isWirecatError(err)) {
-      process.stderr.write(`wirecat ${verb}: ${err.message}\n`);
+      // With --json every line is JSON, errors included, so scripts parse one format.
+      process.stderr.write(
+        rest.includes('--json')
+          ? `${JSON.stringify({ event: 'error', verb, code: err.code, message: err.message })}\n`
+          : `wirecat ${verb}: ${err.message}\n`,
+      );
       return exitCodeFor(err.code);
     }
     process.stderr.write(`wirecat ${verb}: unexpected error: ${(err as Error)?.stack ?? err}\n`);
