@@ -18,6 +18,14 @@ export type WirecatErrorCode =
   | 'WIRECAT_ABORTED'
   | 'WIRECAT_SHUTDOWN'
   | 'WIRECAT_SERVICE_FAILED'
+  | 'WIRECAT_FILE_NOT_FOUND'
+  | 'WIRECAT_FILE_FORBIDDEN'
+  | 'WIRECAT_FILE_TOO_LARGE'
+  | 'WIRECAT_NAME_TOO_LONG'
+  | 'WIRECAT_BAD_URL'
+  | 'WIRECAT_TLS_VERIFY'
+  | 'WIRECAT_TOO_MANY_REDIRECTS'
+  | 'WIRECAT_BAD_RESPONSE'
   | 'WIRECAT_IO';
 
 /** An error wirecat raised on purpose: `code` is stable, `message` says what to do. */

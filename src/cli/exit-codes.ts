@@ -17,6 +17,10 @@ export const EXIT = {
   RESET: 5,
   /** UDP: no reply after every retry. */
   NO_REPLY: 6,
+  /** get: the server answered with a 4xx status (client error: not found, forbidden, …). */
+  HTTP_CLIENT_ERROR: 7,
+  /** get: the server answered with a 5xx status (server error). */
+  HTTP_SERVER_ERROR: 8,
   /** Stopped by a second Ctrl-C / SIGTERM, or aborted. */
   INTERRUPTED: 130,
 } as const;
@@ -29,6 +33,7 @@ export function exitCodeFor(code: WirecatErrorCode | undefined): number {
     case 'WIRECAT_BAD_CONFIG':
     case 'WIRECAT_UNKNOWN_SERVICE':
     case 'WIRECAT_UNSUPPORTED_TRANSPORT':
+    case 'WIRECAT_BAD_URL':
       return EXIT.USAGE;
     case 'WIRECAT_CONNECT_REFUSED':
     case 'WIRECAT_ADDRESS_IN_USE':
