@@ -77,6 +77,14 @@ interface Listening {
 /** Every default port of a built-in service: never answered as a UDP source port. */
 const DEFAULT_SERVICE_PORTS = Object.values(services).map((s) => s.defaultPort);
 
+// UDP ports bound by every Host in this process (port -> listeners on it), so that two Hosts
+// (an echo and a chargen, say) never answer each other: a forged datagram between them
+// would otherwise loop for ever (loopback sources are exempt from the reply budget).
+const udpPortsInProcess = new Map<number, number>();
+const SERVICE_PORTS: ReadonlySet<number> = {
+  has: (port: number) => DEFAULT_SERVICE_PORTS.includes(port) || udpPortsInProcess.has(port),
+} as ReadonlySet<number>;
+
 /**
  * Runs services on endpoints.
  *
@@ -92,7 +100,6 @@ export class Host {
   private readonly listening: Listening[] = [];
   private readonly open = new Set<Conn>();
   private readonly perSource = new Map<string, number>();
-  private readonly servicePorts = new Set<number>(DEFAULT_SERVICE_PORTS);
   private readonly guard: UdpGuard;
   private closing: Promise<void> | undefined;
   private readonly counters = {
@@ -128,7 +135,7 @@ export class Host {
       repliesPerSecond: this.limits.udpRepliesPerSourcePerSec,
       sourcesTracked: this.limits.udpSourcesTracked,
       exemptLoopback: !options.udpBudgetForLoopback,
-      servicePorts: this.servicePorts,
+      servicePorts: SERVICE_PORTS,
     });
   }
 
@@ -276,7 +283,8 @@ export class Host {
     }
     const { sockets, bound } = await listenDatagram(endpoint);
     const info = describe(service.name, bound);
-    if (bound.transport === 'udp') this.servicePorts.add(bound.port);
+    const port = bound.transport === 'udp' ? bound.port : 0;
+    udpPortsInProcess.set(port, (udpPortsInProcess.get(port) ?? 0) + 1);
     for (const socket of sockets) {
       if (service.serveDatagrams) {
         socket.on('error', () => {});
@@ -289,6 +297,9 @@ export class Host {
     return {
       info,
       close: async () => {
+        const left = (udpPortsInProcess.get(port) ?? 1) - 1;
+        if (left > 0) udpPortsInProcess.set(port, left);
+        else udpPortsInProcess.delete(port);
         await service.close?.();
         await Promise.all(
           sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
