@@ -4,6 +4,7 @@ import { connect } from '../client/connect.js';
 import { formatEndpoint, parseEndpoint } from '../transport/endpoint.js';
 import { parseCommandLine, parseDuration, usageError } from './args.js';
 import { EXIT } from './exit-codes.js';
+import { LINE_MODE_HELP, LINE_MODE_OPTIONS, lineModeFrom } from './line-mode-option.js';
 import { applyTrace, TRACE_HELP, TRACE_OPTIONS } from './trace-option.js';
 
 const OPTIONS = {
@@ -11,6 +12,7 @@ const OPTIONS = {
   'idle-timeout': { type: 'string' },
   'no-half-close': { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
+  ...LINE_MODE_OPTIONS,
   ...TRACE_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -30,6 +32,7 @@ Options:
   --no-half-close      keep our side open after stdin ends (wait for the server to close)
   -v, --verbose        at exit, a summary on stderr: bytes each way, who closed first, time
 ${TRACE_HELP}
+${LINE_MODE_HELP}
 
 Exit codes: 0 done, 2 usage, 3 refused/unreachable, 4 timeout, 5 reset by peer, 1 other.
 
@@ -38,6 +41,8 @@ Examples:
   wirecat connect 127.0.0.1:10013 < /dev/null           # daytime
   printf 'GET / HTTP/1.0\\r\\n\\r\\n' | wirecat connect example.test:80
   wirecat connect unix:/tmp/reverse.sock -v < notes.txt
+  wirecat connect --crlf example.test:25                  # SMTP by hand, line by line
+  wirecat connect 127.0.0.1:10023                         # the chat room (wirecat serve chat)
 `;
 
 export async function run(args: string[]): Promise<number> {
@@ -62,6 +67,7 @@ export async function run(args: string[]): Promise<number> {
     input: process.stdin,
     output: process.stdout,
     noHalfClose: values['no-half-close'],
+    ...lineModeFrom(values),
     connectTimeoutMs: values['connect-timeout']
       ? parseDuration(values['connect-timeout'], '--connect-timeout', 's')
       : undefined,
