@@ -5,6 +5,8 @@ import { formatEndpoint, parseEndpoint } from '../transport/endpoint.js';
 import { parseCommandLine, parseDuration, usageError } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { LINE_MODE_HELP, LINE_MODE_OPTIONS, lineModeFrom } from './line-mode-option.js';
+import { printSummary, sessionSummary } from './summary.js';
+import { clientTlsFrom, TLS_CLIENT_HELP, TLS_CLIENT_OPTIONS } from './tls-options.js';
 import { applyTrace, TRACE_HELP, TRACE_OPTIONS } from './trace-option.js';
 
 const OPTIONS = {
@@ -13,6 +15,7 @@ const OPTIONS = {
   'no-half-close': { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
   ...LINE_MODE_OPTIONS,
+  ...TLS_CLIENT_OPTIONS,
   ...TRACE_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -24,23 +27,27 @@ Connects, sends stdin, and when stdin ends half-closes the connection (sends FIN
 reading until the server closes. Everything received goes to stdout unchanged (binary-safe).
 When the server closes first, wirecat stops reading stdin and exits.
 
-ENDPOINT: HOST:PORT, tcp://HOST:PORT, [::1]:PORT, unix:/PATH, or PORT (localhost).
+ENDPOINT: HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT, [::1]:PORT, unix:/PATH, or PORT
+(localhost). tls:// verifies the server's certificate against the system CAs (or --ca).
 
 Options:
   --connect-timeout T  give up connecting after T (default 10s)
   --idle-timeout T     give up after T with no bytes either way (default 5m; 0 = never)
   --no-half-close      keep our side open after stdin ends (wait for the server to close)
   -v, --verbose        at exit, a summary on stderr: bytes each way, who closed first, time
+${TLS_CLIENT_HELP}
 ${TRACE_HELP}
 ${LINE_MODE_HELP}
 
-Exit codes: 0 done, 2 usage, 3 refused/unreachable, 4 timeout, 5 reset by peer, 1 other.
+Exit codes: 0 done, 2 usage, 3 refused/unreachable, 4 timeout, 5 reset by peer, 1 other
+(including an untrusted TLS certificate).
 
 Examples:
   echo hello | wirecat connect 127.0.0.1:10007          # echo: prints hello
   wirecat connect 127.0.0.1:10013 < /dev/null           # daytime
   printf 'GET / HTTP/1.0\\r\\n\\r\\n' | wirecat connect example.test:80
   wirecat connect unix:/tmp/reverse.sock -v < notes.txt
+  echo hi | wirecat connect tls://127.0.0.1:10443 --ca /tmp/echo.pem   # see serve --self-signed
   wirecat connect --crlf example.test:25                  # SMTP by hand, line by line
   wirecat connect 127.0.0.1:10023                         # the chat room (wirecat serve chat)
 `;
@@ -60,6 +67,7 @@ export async function run(args: string[]): Promise<number> {
   const endpoint = parseEndpoint(target);
   if (endpoint.transport === 'udp')
     throw usageError(`${target} is UDP: use wirecat udp`, 'connect');
+  const tls = endpoint.transport === 'tls' ? clientTlsFrom(values, 'connect') : undefined;
   applyTrace(values);
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
@@ -75,22 +83,11 @@ export async function run(args: string[]): Promise<number> {
       ? parseDuration(values['idle-timeout'], '--idle-timeout', 's')
       : undefined,
     signal: abort.signal,
+    tls,
   });
   // stdin may still be open (the server closed first): let the process exit anyway.
   process.stdin.destroy();
-  if (values.verbose) {
-    const summary = {
-      endpoint: formatEndpoint(endpoint),
-      sent: result.bytesSent,
-      received: result.bytesReceived,
-      closedFirstBy: result.closedFirstBy,
-      ms: Math.round(result.durationMs),
-    };
-    process.stderr.write(
-      values.json
-        ? `${JSON.stringify({ event: 'summary', ...summary })}\n`
-        : `wirecat connect: ${summary.endpoint}: sent ${summary.sent} B, received ${summary.received} B, ${summary.closedFirstBy === 'peer' ? 'server' : 'we'} closed first, ${summary.ms} ms\n`,
-    );
-  }
+  if (values.verbose)
+    printSummary('connect', sessionSummary(formatEndpoint(endpoint), result), values.json);
   return EXIT.OK;
 }

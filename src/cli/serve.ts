@@ -11,6 +11,7 @@ import { CLASSIC_SERVICES, services } from '../services/index.js';
 import { parseQuotes } from '../services/qotd.js';
 import { parseCommandLine, parseCount, parseDuration, parseSize, usageError } from './args.js';
 import { EXIT } from './exit-codes.js';
+import { serverTlsFrom, TLS_SERVER_HELP, TLS_SERVER_OPTIONS, tlsHosts } from './tls-options.js';
 import { applyTrace, TRACE_HELP, TRACE_OPTIONS } from './trace-option.js';
 
 const OPTIONS = {
@@ -28,6 +29,7 @@ const OPTIONS = {
   'drain-timeout': { type: 'string' },
   'udp-max-reply': { type: 'string' },
   'udp-rate': { type: 'string' },
+  ...TLS_SERVER_OPTIONS,
   ...TRACE_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -42,7 +44,7 @@ function help(): string {
 
 Runs the classic services. With no SERVICE, runs all of them on their default ports over
 TCP and UDP, on 127.0.0.1 only. SERVICE=ENDPOINT runs one service on exactly that endpoint:
-tcp://HOST:PORT, udp://HOST:PORT, unix:/PATH, HOST:PORT (tcp), :PORT (all interfaces).
+tcp://HOST:PORT, udp://HOST:PORT, tls://HOST:PORT, unix:/PATH, HOST:PORT (tcp), :PORT (all).
 
 Services (name, default port, transports):
 ${list}
@@ -54,6 +56,7 @@ Options:
   --quotes FILE        qotd quotes, separated by lines holding only %
   --time-format F      daytime and stamp: text (Wed Dec 29 19:14:15 2017) or iso (RFC 3339)
   --ack-text TEXT      ack's answer (default "message received")
+${TLS_SERVER_HELP}
 ${TRACE_HELP}
 
 Limits (defaults):
@@ -76,6 +79,7 @@ Examples:
   wirecat serve echo daytime
   wirecat serve echo=tcp://0.0.0.0:7007 time=udp://[::]:10037
   wirecat serve reverse=unix:/tmp/reverse.sock --trace
+  wirecat serve echo=tls://127.0.0.1:10443 --self-signed --save-cert /tmp/echo.pem
   wirecat serve --config services.json
 `;
 }
@@ -190,8 +194,10 @@ export async function run(args: string[]): Promise<number> {
   if (timeFormat !== undefined && timeFormat !== 'text' && timeFormat !== 'iso') {
     throw usageError(`--time-format takes text or iso, not "${timeFormat}"`, 'serve');
   }
+  const tls = serverTlsFrom(values, tlsHosts(bindings.map((b) => b.endpoint)), 'serve');
   applyTrace(values);
   const host = await serve(bindings, {
+    tls,
     limits,
     quotes,
     timeFormat: timeFormat as 'text' | 'iso' | undefined,

@@ -6,6 +6,7 @@ import type net from 'node:net';
 import { Conn } from '../transport/conn.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, dialStream } from '../transport/dial.js';
 import { type Endpoint, parseEndpoint } from '../transport/endpoint.js';
+import type { TlsClientConfig } from '../transport/tls.js';
 import { runSession, type SessionOptions, type SessionResult } from './session.js';
 
 export { DEFAULT_MAX_COLLECT_BYTES } from './session.js';
@@ -17,6 +18,8 @@ export interface ConnectOptions extends SessionOptions {
   connectTimeoutMs?: number;
   /** No traffic either way for this long ends the connection with WIRECAT_IDLE_TIMEOUT. 0 disables. */
   idleTimeoutMs?: number;
+  /** For tls:// endpoints: how to verify the server (default: system CAs, name checked). */
+  tls?: TlsClientConfig;
 }
 
 /** What happened on the connection. */
@@ -35,7 +38,11 @@ export async function connect(
 ): Promise<ConnectResult> {
   const endpoint = typeof target === 'string' ? parseEndpoint(target) : target;
   const started = performance.now();
-  const socket = await dialStream(endpoint, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+  const socket = await dialStream(
+    endpoint,
+    options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    options.tls,
+  );
   const conn = clientConn(socket, endpoint, 'connect', options.idleTimeoutMs);
   return runSession(conn, options, started);
 }

@@ -40,6 +40,8 @@ export interface SessionResult {
   bytesReceived: number;
   /** 'peer' when the peer closed (or half-closed) first, 'us' when we did. */
   closedFirstBy: 'peer' | 'us' | undefined;
+  /** Milliseconds from the start to the first FIN, RST or close (either side). */
+  firstCloseMs?: number;
   durationMs: number;
 }
 
@@ -83,6 +85,7 @@ export function runSession(
           bytesSent: c.bytesOut,
           bytesReceived: c.bytesIn,
           closedFirstBy: c.closedFirstBy,
+          firstCloseMs: c.closedFirstAt === undefined ? undefined : c.closedFirstAt - started,
           durationMs: performance.now() - started,
         });
       },

@@ -18,6 +18,7 @@ import {
   parseEndpoint,
 } from '../transport/endpoint.js';
 import { isLoopback, isWildcard, listenDatagram, listenStream } from '../transport/listen.js';
+import type { TlsServerConfig } from '../transport/tls.js';
 import { type UdpDropReason, UdpGuard } from './udp-guard.js';
 
 /** Options for a Host. Every field has a default. */
@@ -34,6 +35,8 @@ export interface HostOptions {
   root?: string;
   maxFileBytes?: number;
   maxNameBytes?: number;
+  /** The certificate and key every tls:// endpoint presents (required for tls://). */
+  tls?: TlsServerConfig;
   /** Apply the per-source UDP reply budget to loopback sources too (default: exempt). */
   udpBudgetForLoopback?: boolean;
 }
@@ -97,6 +100,7 @@ const SERVICE_PORTS: ReadonlySet<number> = {
 export class Host {
   readonly limits: Limits;
   private readonly settings: ServiceSettings;
+  private readonly tls: TlsServerConfig | undefined;
   private readonly listening: Listening[] = [];
   private readonly open = new Set<Conn>();
   private readonly perSource = new Map<string, number>();
@@ -121,6 +125,7 @@ export class Host {
 
   constructor(options: HostOptions = {}) {
     this.limits = resolveLimits(options.limits);
+    this.tls = options.tls;
     this.settings = {
       limits: this.limits,
       now: options.now ?? (() => new Date()),
@@ -184,18 +189,27 @@ export class Host {
   }
 
   private async listenStreamService(service: Service, endpoint: Endpoint): Promise<Listening> {
-    if (endpoint.transport === 'tls') {
-      throw new WirecatError(
-        'WIRECAT_UNSUPPORTED_TRANSPORT',
-        `${formatEndpoint(endpoint)}: TLS listening is not available yet`,
-      );
-    }
-    const transport = endpoint.transport as 'tcp' | 'unix';
+    const transport = endpoint.transport as 'tcp' | 'unix' | 'tls';
     const localLabel = endpoint.transport === 'unix' ? formatEndpoint(endpoint) : undefined;
-    const { server, bound } = await listenStream(endpoint, (socket, srv) =>
-      this.accept(service, socket, srv, transport, localLabel),
+    const { server, bound } = await listenStream(
+      endpoint,
+      (socket, srv) => this.accept(service, socket, srv, transport, localLabel),
+      undefined,
+      this.tls,
     );
     server.on('error', () => {}); // accept errors (EMFILE) are retried by libuv; never crash
+    // A failed handshake never becomes a connection; the trace still shows it.
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+      publish({
+        type: 'error',
+        id: 0,
+        service: service.name,
+        transport,
+        remote: formatHostPort(normalizeAddress(socket.remoteAddress), socket.remotePort ?? 0),
+        reason: err.code ?? 'tls',
+        message: `TLS handshake failed: ${err.message}`,
+      });
+    });
     return {
       info: describe(service.name, bound),
       close: () => new Promise<void>((resolve) => server.close(() => resolve())),
@@ -206,7 +220,7 @@ export class Host {
     service: Service,
     accepted: net.Socket,
     server: net.Server,
-    transport: 'tcp' | 'unix',
+    transport: 'tcp' | 'unix' | 'tls',
     localLabel?: string,
   ): void {
     if (this.closing) {
@@ -232,9 +246,11 @@ export class Host {
       localLabel,
       remoteAddress: source,
     };
-    const conn = service.needsSocketStream
-      ? Conn.wrap(accepted.resume(), transport, options)
-      : Conn.adopt(accepted, server, transport, options);
+    // TLS sockets decrypt in their own stream: they cannot take the shared-read-buffer path.
+    const conn =
+      service.needsSocketStream || transport === 'tls'
+        ? Conn.wrap(accepted.resume(), transport, options)
+        : Conn.adopt(accepted, server, transport, options);
     this.open.add(conn);
     this.perSource.set(source, fromSource + 1);
     this.counters.connectionsTotal++;

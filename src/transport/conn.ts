@@ -76,6 +76,8 @@ export class Conn {
   readonly openedAt = Date.now();
   /** Who closed first: 'peer' once we saw its FIN/RST, 'us' once we ended; undefined while open. */
   closedFirstBy: 'peer' | 'us' | undefined;
+  /** When the first FIN, RST or close happened (performance.now() milliseconds). */
+  closedFirstAt: number | undefined;
   /** The reason code of an abnormal end (ECONNRESET, WIRECAT_IDLE_TIMEOUT, …). */
   failure: string | undefined;
   /** Called once when the socket is closed; the Host uses it to release the slot. */
@@ -197,7 +199,7 @@ export class Conn {
   /** Half-close our side once everything written so far is sent (FIN); optionally write first. */
   end(data?: Buffer | string): void {
     if (data !== undefined) this.write(data);
-    if (this.closedFirstBy === undefined) this.closedFirstBy = 'us';
+    if (this.closedFirstBy === undefined) this.closeFirst('us');
     this.socket.end();
   }
 
@@ -216,7 +218,7 @@ export class Conn {
   /** Cut the connection now, recording why (sends RST when the kernel has unread data). */
   abort(code: WirecatErrorCode | string, message?: string): void {
     if (this.failure === undefined) this.failure = code;
-    if (this.closedFirstBy === undefined) this.closedFirstBy = 'us';
+    if (this.closedFirstBy === undefined) this.closeFirst('us');
     if (message !== undefined) this.emit('error', code, message);
     this.socket.destroy();
   }
@@ -285,6 +287,11 @@ export class Conn {
     );
   }
 
+  private closeFirst(by: 'peer' | 'us'): void {
+    this.closedFirstBy = by;
+    this.closedFirstAt = performance.now();
+  }
+
   /** Publish a lifecycle event about this connection. */
   emit(type: SocketEventType, reason?: string, message?: string): void {
     if (!channels[type].hasSubscribers) return;
@@ -310,7 +317,7 @@ export class Conn {
 
   /** @internal */
   handlePeerEnd(): void {
-    if (this.closedFirstBy === undefined) this.closedFirstBy = 'peer';
+    if (this.closedFirstBy === undefined) this.closeFirst('peer');
     this.emit('half-close-in');
     try {
       if (this.handler.end) this.handler.end(this);
@@ -337,7 +344,7 @@ export class Conn {
   handleClose(hadError: boolean): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.closedFirstBy === undefined) this.closedFirstBy = 'peer';
+    if (this.closedFirstBy === undefined) this.closeFirst('peer');
     this.emit('close', this.failure ?? (hadError ? 'error' : undefined));
     this.handler.close?.(this);
     this.onClosed?.(this);

@@ -1,12 +1,14 @@
-// Dialling: open a TCP or Unix stream connection, or a connected UDP socket, with a connect
-// timeout and errors a user can act on.
+// Dialling: open a TCP, TLS or Unix stream connection, or a connected UDP socket, with a
+// connect timeout and errors a user can act on.
 
 import type dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
+import tls from 'node:tls';
 import { WirecatError } from '../errors.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { createDatagramSocket } from './listen.js';
+import { type TlsClientConfig, tlsConnectOptions, tlsFailure } from './tls.js';
 
 /** Where a dial goes when the endpoint names no host. */
 export const DEFAULT_DIAL_HOST = 'localhost';
@@ -43,12 +45,16 @@ export function dialError(err: NodeJS.ErrnoException, endpoint: Endpoint): Wirec
   }
 }
 
-/** Open a half-open-capable stream connection to a TCP or Unix endpoint. */
+/**
+ * Open a half-open-capable stream connection to a TCP, TLS or Unix endpoint. A TLS socket
+ * resolves once the handshake is done and (unless `tlsConfig.insecure`) the server verified.
+ */
 export function dialStream(
   endpoint: Endpoint,
   timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
+  tlsConfig?: TlsClientConfig,
 ): Promise<net.Socket> {
-  if (endpoint.transport === 'udp' || endpoint.transport === 'tls') {
+  if (endpoint.transport === 'udp') {
     return Promise.reject(
       new WirecatError(
         'WIRECAT_UNSUPPORTED_TRANSPORT',
@@ -56,15 +62,14 @@ export function dialStream(
       ),
     );
   }
+  const host = endpoint.transport === 'unix' ? '' : (endpoint.host ?? DEFAULT_DIAL_HOST);
+  const port = endpoint.transport === 'unix' ? 0 : endpoint.port;
   const socket =
     endpoint.transport === 'unix'
       ? net.connect({ path: endpoint.path, allowHalfOpen: true })
-      : net.connect({
-          host: endpoint.host ?? DEFAULT_DIAL_HOST,
-          port: endpoint.port,
-          allowHalfOpen: true,
-          noDelay: true,
-        });
+      : endpoint.transport === 'tls'
+        ? tls.connect({ ...tlsConnectOptions(host, tlsConfig), host, port }).setNoDelay(true)
+        : net.connect({ host, port, allowHalfOpen: true, noDelay: true });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.destroy();
@@ -75,14 +80,15 @@ export function dialStream(
         ),
       );
     }, timeoutMs);
-    socket.once('connect', () => {
+    socket.once(endpoint.transport === 'tls' ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       socket.removeListener('error', onError);
       resolve(socket);
     });
     const onError = (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(dialError(err, endpoint));
+      socket.destroy();
+      reject(tlsFailure(err, endpoint) ?? dialError(err, endpoint));
     };
     socket.once('error', onError);
   });

@@ -1,4 +1,4 @@
-// Listening sockets: TCP (IPv4/IPv6) and Unix stream servers, and UDP sockets. Knows
+// Listening sockets: TCP (IPv4/IPv6), TLS and Unix stream servers, and UDP sockets. Knows
 // addresses and sockets, nothing about protocols.
 
 import dgram from 'node:dgram';
@@ -6,8 +6,10 @@ import { lookup } from 'node:dns/promises';
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { networkInterfaces } from 'node:os';
+import tls from 'node:tls';
 import { WirecatError } from '../errors.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
+import { type TlsServerConfig, tlsServerOptions } from './tls.js';
 
 /** Where a listener binds when the endpoint names no host: loopback only. */
 export const DEFAULT_LISTEN_HOST = '127.0.0.1';
@@ -80,19 +82,37 @@ async function clearStaleUnixSocket(path: string): Promise<void> {
 }
 
 /**
- * Listen for stream connections on a TCP or Unix endpoint. Accepted sockets arrive paused
- * (`pauseOnConnect`) so the caller can adopt their handles; every socket is half-open capable.
+ * Listen for stream connections on a TCP, TLS or Unix endpoint. Accepted TCP and Unix sockets
+ * arrive paused (`pauseOnConnect`) so the caller can adopt their handles; TLS sockets arrive
+ * after a successful handshake (they need `tlsConfig`). Every socket is half-open capable.
  * Resolves with the server once it listens; the bound endpoint has the real port.
  */
 export async function listenStream(
   endpoint: Endpoint,
   onConnection: (socket: net.Socket, server: net.Server) => void,
   backlog = DEFAULT_BACKLOG,
+  tlsConfig?: TlsServerConfig,
 ): Promise<{ server: net.Server; bound: Endpoint }> {
   if (endpoint.transport === 'udp') throw new TypeError('listenStream takes a stream endpoint');
   if (endpoint.transport === 'unix') await clearStaleUnixSocket(endpoint.path);
-  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
-  server.on('connection', (socket) => onConnection(socket, server));
+  let server: net.Server;
+  if (endpoint.transport === 'tls') {
+    if (!tlsConfig) {
+      throw new WirecatError(
+        'WIRECAT_BAD_USAGE',
+        `${formatEndpoint(endpoint)} needs a certificate: give --cert FILE --key FILE, or --self-signed for local testing`,
+      );
+    }
+    const tlsServer = tls.createServer(tlsServerOptions(tlsConfig));
+    tlsServer.on('secureConnection', (socket) => {
+      socket.setNoDelay(true);
+      onConnection(socket, tlsServer);
+    });
+    server = tlsServer;
+  } else {
+    server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+    server.on('connection', (socket) => onConnection(socket, server));
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(listenError(err, endpoint)));
     if (endpoint.transport === 'unix') server.listen({ path: endpoint.path, backlog }, resolve);
