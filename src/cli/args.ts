@@ -47,14 +47,15 @@ export function parseDuration(text: string, option: string, unit: 'ms' | 's' = '
   return Math.round(n * scale);
 }
 
-const SIZE = /^(\d+)(k|ki|kib|m|mi|mib|b)?$/i;
+const SIZE = /^(\d+)(k|ki|kib|m|mi|mib|g|gi|gib|b)?$/i;
 
-/** A size like `8192`, `64k` or `1M` (powers of 1024), in bytes. */
+/** A size like `8192`, `64k`, `1M` or `4G` (powers of 1024), in bytes. */
 export function parseSize(text: string, option: string): number {
   const match = SIZE.exec(text.trim());
   if (!match) throw usageError(`${option} takes a size like 8192, 64k or 1M, not "${text}"`);
   const unit = (match[2] ?? 'b').toLowerCase()[0];
-  return Number(match[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1_048_576 : 1);
+  const scale = unit === 'k' ? 1024 : unit === 'm' ? 1_048_576 : unit === 'g' ? 1024 ** 3 : 1;
+  return Number(match[1]) * scale;
 }
 
 /** A whole number ≥ min. */

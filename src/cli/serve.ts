@@ -7,7 +7,7 @@ import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { loadConfig, parseServiceSpecs } from '../server/bindings.js';
 import type { Binding, Host, ListenerInfo } from '../server/host.js';
 import { serve } from '../server/serve.js';
-import { CLASSIC_SERVICES, services } from '../services/index.js';
+import { type ServiceDefinition, services } from '../services/index.js';
 import { parseQuotes } from '../services/qotd.js';
 import { parseCommandLine, parseCount, parseDuration, parseSize, usageError } from './args.js';
 import { EXIT } from './exit-codes.js';
@@ -20,6 +20,9 @@ const OPTIONS = {
   quotes: { type: 'string' },
   'time-format': { type: 'string' },
   'ack-text': { type: 'string' },
+  root: { type: 'string' },
+  'max-file-size': { type: 'string' },
+  'max-name': { type: 'string' },
   'max-connections': { type: 'string' },
   'max-per-source': { type: 'string' },
   'idle-timeout': { type: 'string' },
@@ -35,9 +38,9 @@ const OPTIONS = {
 } as const;
 
 function help(): string {
-  const list = CLASSIC_SERVICES.map((name) => {
-    const s = services[name];
-    return `  ${name.padEnd(8)} ${String(s.defaultPort).padEnd(6)} ${s.udp ? 'tcp+udp' : 'tcp    '}  ${s.summary} (${s.spec})`;
+  const list = (Object.keys(services) as (keyof typeof services)[]).map((name) => {
+    const s: ServiceDefinition = services[name];
+    return `  ${name.padEnd(8)} ${String(s.defaultPort).padEnd(6)} ${s.udp ? 'tcp+udp' : 'tcp    '}  ${s.summary} (${s.spec})${s.optIn ? ' [when named]' : ''}`;
   }).join('\n');
   const L = DEFAULT_LIMITS;
   return `Usage: wirecat serve [SERVICE | SERVICE=ENDPOINT]... [options]
@@ -56,6 +59,10 @@ Options:
   --quotes FILE        qotd quotes, separated by lines holding only %
   --time-format F      daytime and stamp: text (Wed Dec 29 19:14:15 2017) or iso (RFC 3339)
   --ack-text TEXT      ack's answer (default "message received")
+  --root DIR           files and http: the folder served (read-only; nothing outside it is
+                       reachable: no .., no symlinks leading out, regular files only)
+  --max-file-size B    files and http: the largest file served (default 4G)
+  --max-name B         files: the longest selector; http: the longest path (default 1024)
 ${TLS_SERVER_HELP}
 ${TRACE_HELP}
 
@@ -81,6 +88,7 @@ Examples:
   wirecat serve reverse=unix:/tmp/reverse.sock --trace
   wirecat serve echo=tls://127.0.0.1:10443 --self-signed --save-cert /tmp/echo.pem
   wirecat serve --config services.json
+  wirecat serve files http --root ./public   # Gopher on 10070, HTTP on 10080
 `;
 }
 
@@ -202,6 +210,11 @@ export async function run(args: string[]): Promise<number> {
     quotes,
     timeFormat: timeFormat as 'text' | 'iso' | undefined,
     ackText,
+    root: values.root,
+    maxFileBytes: values['max-file-size']
+      ? parseSize(values['max-file-size'], '--max-file-size')
+      : undefined,
+    maxNameBytes: values['max-name'] ? parseSize(values['max-name'], '--max-name') : undefined,
   });
   printTable(host.listeners, values.json);
   onSignals(host, values.json);

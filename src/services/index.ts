@@ -5,6 +5,8 @@ import { chargen } from './chargen.js';
 import { daytime } from './daytime.js';
 import { discard } from './discard.js';
 import { echo } from './echo.js';
+import { files } from './files.js';
+import { httpFiles } from './http.js';
 import { qotd } from './qotd.js';
 import { reverse } from './reverse.js';
 import type { ServiceDefinition } from './service.js';
@@ -22,12 +24,16 @@ export const services = {
   reverse,
   ack,
   stamp,
+  files,
+  http: httpFiles,
 } as const satisfies Record<string, ServiceDefinition>;
 
 /** The name of a built-in service. */
 export type ServiceName = keyof typeof services;
 
 /** The built-in services `wirecat serve` starts when given none. */
-export const CLASSIC_SERVICES = Object.keys(services) as ServiceName[];
+export const CLASSIC_SERVICES = (Object.keys(services) as ServiceName[]).filter(
+  (name) => !(services[name] as ServiceDefinition).optIn,
+);
 
 export type { Service, ServiceDefinition, ServiceSettings } from './service.js';

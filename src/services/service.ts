@@ -68,5 +68,7 @@ export interface ServiceDefinition {
   readonly defaultPort: number;
   /** Whether it has a datagram (UDP) form. */
   readonly udp: boolean;
+  /** Started only when named (it needs settings such as --root): never in the default set. */
+  readonly optIn?: boolean;
   create(settings: ServiceSettings): Service;
 }
