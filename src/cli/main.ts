@@ -16,6 +16,10 @@ const VERBS: Record<string, { summary: string; load: () => Promise<Verb> }> = {
     load: () => import('./connect.js'),
   },
   udp: { summary: 'send one datagram and print the reply', load: () => import('./udp.js') },
+  listen: {
+    summary: 'wait for a connection (or datagrams): like nc -l, loopback by default',
+    load: () => import('./listen.js'),
+  },
 };
 
 const VERSION = '0.1.0';
