@@ -6,6 +6,7 @@ import { WirecatError } from '../errors.js';
 import type { Limits } from '../limits.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { CLASSIC_SERVICES, type ServiceName, services } from '../services/index.js';
+import type { ServiceDefinition } from '../services/service.js';
 import { type Endpoint, formatHostPort, parseEndpoint } from '../transport/endpoint.js';
 import { DEFAULT_LISTEN_HOST } from '../transport/listen.js';
 import type { Binding } from './host.js';
@@ -33,14 +34,27 @@ export function parseServiceSpec(
   const eq = spec.indexOf('=');
   if (eq < 0) {
     const name = serviceNamed(spec.trim(), context);
-    const { defaultPort, udp } = services[name];
+    const { defaultPort, udp, tcp: hasTcp } = services[name] as ServiceDefinition;
     const tcp = parseEndpoint(`tcp://${formatHostPort(host, defaultPort)}`);
-    const bindings: Binding[] = [{ service: name, endpoint: tcp }];
+    const bindings: Binding[] = hasTcp === false ? [] : [{ service: name, endpoint: tcp }];
     if (udp) bindings.push({ service: name, endpoint: { ...tcp, transport: 'udp' } as Endpoint });
     return bindings;
   }
   const name = serviceNamed(spec.slice(0, eq).trim(), context);
-  const endpoint = parseEndpoint(spec.slice(eq + 1).trim());
+  const udpOnly = (services[name] as ServiceDefinition).tcp === false;
+  let endpoint: Endpoint;
+  try {
+    endpoint = parseEndpoint(spec.slice(eq + 1).trim(), udpOnly ? 'udp' : 'tcp');
+  } catch (err) {
+    // In a config file the message must say which file and entry hold the bad endpoint.
+    if (!context || !(err instanceof WirecatError)) throw err;
+    throw new WirecatError(err.code, `${context}${err.message}`);
+  }
+  if (udpOnly && endpoint.transport !== 'udp')
+    throw new WirecatError(
+      'WIRECAT_UNSUPPORTED_TRANSPORT',
+      `${context}${name} runs over UDP only; write ${name}=udp://HOST:PORT`,
+    );
   if (endpoint.transport !== 'unix' && endpoint.host === undefined)
     (endpoint as { host?: string }).host = host;
   return [{ service: name, endpoint }];
