@@ -26,7 +26,9 @@ export type WirecatErrorCode =
   | 'WIRECAT_TLS_VERIFY'
   | 'WIRECAT_TOO_MANY_REDIRECTS'
   | 'WIRECAT_BAD_RESPONSE'
-  | 'WIRECAT_IO';
+  | 'WIRECAT_IO'
+  | 'WIRECAT_FLOOD'
+  | 'WIRECAT_ROOM_FULL';
 
 /** An error wirecat raised on purpose: `code` is stable, `message` says what to do. */
 export class WirecatError extends Error {

@@ -39,6 +39,8 @@ export interface HostOptions {
   tls?: TlsServerConfig;
   /** Apply the per-source UDP reply budget to loopback sources too (default: exempt). */
   udpBudgetForLoopback?: boolean;
+  /** chat: the room's limits and the operator's seat (ServiceSettings). */
+  chat?: ServiceSettings['chat'];
 }
 
 /** One service on one endpoint. */
@@ -135,6 +137,7 @@ export class Host {
       root: options.root,
       maxFileBytes: options.maxFileBytes,
       maxNameBytes: options.maxNameBytes,
+      chat: options.chat,
     };
     this.guard = new UdpGuard({
       repliesPerSecond: this.limits.udpRepliesPerSourcePerSec,

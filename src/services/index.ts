@@ -2,6 +2,7 @@
 
 import { ack } from './ack.js';
 import { chargen } from './chargen.js';
+import { chat } from './chat/index.js';
 import { daytime } from './daytime.js';
 import { discard } from './discard.js';
 import { echo } from './echo.js';
@@ -24,6 +25,7 @@ export const services = {
   reverse,
   ack,
   stamp,
+  chat,
   files,
   http: httpFiles,
 } as const satisfies Record<string, ServiceDefinition>;

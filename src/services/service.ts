@@ -21,6 +21,8 @@ export interface ServiceSettings {
   maxFileBytes?: number;
   /** files: the longest selector accepted, in bytes (default DEFAULT_MAX_NAME_BYTES). */
   maxNameBytes?: number;
+  /** chat: limits (defaults in chat/options.ts) and the operator's seat. */
+  chat?: import('./chat/options.js').ChatOptions;
 }
 
 /** A running service: answers stream connections and, where defined, datagrams. */
