@@ -16,6 +16,10 @@ const VERBS: Record<string, { summary: string; load: () => Promise<Verb> }> = {
     load: () => import('./connect.js'),
   },
   udp: { summary: 'send one datagram and print the reply', load: () => import('./udp.js') },
+  relay: {
+    summary: 'relay between two endpoints, with fault injection (delay, rate, drop, reset, stall)',
+    load: () => import('./relay.js'),
+  },
   listen: {
     summary: 'wait for a connection (or datagrams): like nc -l, loopback by default',
     load: () => import('./listen.js'),
