@@ -11,6 +11,13 @@ import { type ServiceDefinition, services } from '../services/index.js';
 import { parseQuotes } from '../services/qotd.js';
 import { parseCommandLine, parseCount, parseDuration, parseSize, usageError } from './args.js';
 import { EXIT } from './exit-codes.js';
+import {
+  applyObserve,
+  normalizeObserveArgs,
+  OBSERVE_HELP,
+  OBSERVE_OPTIONS,
+  type ObserveHandle,
+} from './observe-options.js';
 import { serverTlsFrom, TLS_SERVER_HELP, TLS_SERVER_OPTIONS, tlsHosts } from './tls-options.js';
 import { applyTrace, TRACE_HELP, TRACE_OPTIONS } from './trace-option.js';
 
@@ -34,14 +41,17 @@ const OPTIONS = {
   'udp-rate': { type: 'string' },
   ...TLS_SERVER_OPTIONS,
   ...TRACE_OPTIONS,
+  ...OBSERVE_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 function help(): string {
-  const list = (Object.keys(services) as (keyof typeof services)[]).map((name) => {
-    const s: ServiceDefinition = services[name];
-    return `  ${name.padEnd(8)} ${String(s.defaultPort).padEnd(6)} ${s.udp ? 'tcp+udp' : 'tcp    '}  ${s.summary} (${s.spec})${s.optIn ? ' [when named]' : ''}`;
-  }).join('\n');
+  const list = (Object.keys(services) as (keyof typeof services)[])
+    .map((name) => {
+      const s: ServiceDefinition = services[name];
+      return `  ${name.padEnd(8)} ${String(s.defaultPort).padEnd(6)} ${s.udp ? 'tcp+udp' : 'tcp    '}  ${s.summary} (${s.spec})${s.optIn ? ' [when named]' : ''}`;
+    })
+    .join('\n');
   const L = DEFAULT_LIMITS;
   return `Usage: wirecat serve [SERVICE | SERVICE=ENDPOINT]... [options]
 
@@ -65,6 +75,7 @@ Options:
   --max-name B         files: the longest selector; http: the longest path (default 1024)
 ${TLS_SERVER_HELP}
 ${TRACE_HELP}
+${OBSERVE_HELP}
 
 Limits (defaults):
   --max-connections N  connections open at once, all services (${L.maxConnections}); more are refused
@@ -86,6 +97,7 @@ Examples:
   wirecat serve echo daytime
   wirecat serve echo=tcp://0.0.0.0:7007 time=udp://[::]:10037
   wirecat serve reverse=unix:/tmp/reverse.sock --trace
+  wirecat serve echo --dashboard     # then open http://127.0.0.1:10090/
   wirecat serve echo=tls://127.0.0.1:10443 --self-signed --save-cert /tmp/echo.pem
   wirecat serve --config services.json
   wirecat serve files http --root ./public   # Gopher on 10070, HTTP on 10080
@@ -148,7 +160,7 @@ function printTable(listeners: ListenerInfo[], json: boolean | undefined): void 
   );
 }
 
-function onSignals(host: Host, json: boolean | undefined): void {
+function onSignals(host: Host, json: boolean | undefined, observe: ObserveHandle): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -166,14 +178,17 @@ function onSignals(host: Host, json: boolean | undefined): void {
       process.stderr.write(
         `wirecat serve: ${signal}: draining ${open} connection${open === 1 ? '' : 's'} (up to ${host.limits.drainTimeoutMs} ms)\n`,
       );
-    host.close().then(() => process.exit(EXIT.OK));
+    host
+      .close()
+      .then(() => observe.close())
+      .then(() => process.exit(EXIT.OK));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(args, OPTIONS, 'serve');
+  const { values, positionals } = parseCommandLine(normalizeObserveArgs(args), OPTIONS, 'serve');
   if (values.help) {
     process.stdout.write(help());
     return EXIT.OK;
@@ -204,6 +219,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const tls = serverTlsFrom(values, tlsHosts(bindings.map((b) => b.endpoint)), 'serve');
   applyTrace(values);
+  const observe = await applyObserve(values, 'serve');
   const host = await serve(bindings, {
     tls,
     limits,
@@ -215,8 +231,11 @@ export async function run(args: string[]): Promise<number> {
       ? parseSize(values['max-file-size'], '--max-file-size')
       : undefined,
     maxNameBytes: values['max-name'] ? parseSize(values['max-name'], '--max-name') : undefined,
+  }).catch(async (err) => {
+    await observe.close(); // the page's server would keep the process alive
+    throw err;
   });
   printTable(host.listeners, values.json);
-  onSignals(host, values.json);
+  onSignals(host, values.json, observe);
   return new Promise<number>(() => {}); // runs until a signal
 }
