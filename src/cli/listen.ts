@@ -7,6 +7,12 @@ import { type Endpoint, parseEndpoint } from '../transport/endpoint.js';
 import { parseCommandLine, parseCount, parseDuration, usageError } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { LINE_MODE_HELP, LINE_MODE_OPTIONS, lineModeFrom } from './line-mode-option.js';
+import {
+  applyObserve,
+  normalizeObserveArgs,
+  OBSERVE_HELP,
+  OBSERVE_OPTIONS,
+} from './observe-options.js';
 import { printSummary, sessionSummary } from './summary.js';
 import { serverTlsFrom, TLS_SERVER_HELP, TLS_SERVER_OPTIONS, tlsHosts } from './tls-options.js';
 import { applyTrace, TRACE_HELP, TRACE_OPTIONS } from './trace-option.js';
@@ -22,6 +28,7 @@ const OPTIONS = {
   ...LINE_MODE_OPTIONS,
   ...TLS_SERVER_OPTIONS,
   ...TRACE_OPTIONS,
+  ...OBSERVE_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -49,6 +56,7 @@ Options:
   -v, --verbose        connections and closes on stderr, and a summary at exit
 ${TLS_SERVER_HELP}
 ${TRACE_HELP}
+${OBSERVE_HELP}
 ${LINE_MODE_HELP}
 
 Exit codes: 0 done, 2 usage, 3 address in use, 4 idle timeout, 5 reset by peer, 130 Ctrl-C
@@ -77,7 +85,7 @@ function endpointFrom(positionals: string[], udp: boolean | undefined): Endpoint
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(args, OPTIONS, 'listen');
+  const { values, positionals } = parseCommandLine(normalizeObserveArgs(args), OPTIONS, 'listen');
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT.OK;
@@ -91,6 +99,7 @@ export async function run(args: string[]): Promise<number> {
       ? serverTlsFrom(values, tlsHosts([endpoint]), 'listen')
       : undefined;
   applyTrace(values);
+  const observe = await applyObserve(values, 'listen');
   const verbose = values.verbose;
   const abort = new AbortController();
   process.on('SIGINT', () => abort.abort());
@@ -127,5 +136,6 @@ export async function run(args: string[]): Promise<number> {
       values.json,
     );
   }
+  await observe.close();
   return EXIT.OK;
 }

@@ -11,7 +11,8 @@ export const OBSERVE_OPTIONS = {
 } as const;
 
 const L = DEFAULT_STORE_LIMITS;
-export const OBSERVE_HELP = `  --dashboard[=ENDPOINT]  a live web page of every socket, its flow, charts, and /metrics
+export const OBSERVE_HELP = `  --dashboard[=ENDPOINT]
+                       a live web page of every socket, its flow, charts, and /metrics
                        (default ${DEFAULT_DASHBOARD_ENDPOINT}, loopback only; keeps the last ${L.maxFlows}
                        connections, ${L.maxEventsPerFlow} events each, ${L.maxEventsTotal} in all)
   --record FILE        write every socket event to FILE as JSON Lines (payloads in base64)`;
@@ -54,7 +55,7 @@ export async function applyObserve(
     if (values.dashboard !== undefined) {
       const store = new EventStore();
       closers.push(store.subscribe());
-      const dash = await startDashboard({ store, endpoint: values.dashboard });
+      const dash = await startDashboard({ store, endpoint: values.dashboard, unref: true });
       closers.push(() => dash.close());
       say(
         'dashboard',

@@ -5,6 +5,12 @@ import { DEFAULT_RELAY_QUEUE_BYTES, parseRelayEndpoint, relay } from '../client/
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { parseCommandLine, parseCount, parseDuration, parseSize, usageError } from './args.js';
 import { EXIT } from './exit-codes.js';
+import {
+  applyObserve,
+  normalizeObserveArgs,
+  OBSERVE_HELP,
+  OBSERVE_OPTIONS,
+} from './observe-options.js';
 import { printSummary } from './summary.js';
 import {
   clientTlsFrom,
@@ -34,6 +40,7 @@ const OPTIONS = {
   ...TLS_SERVER_OPTIONS,
   ...TLS_CLIENT_OPTIONS,
   ...TRACE_OPTIONS,
+  ...OBSERVE_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -55,6 +62,7 @@ Options:
 ${TLS_SERVER_HELP}
 ${TLS_CLIENT_HELP}
 ${TRACE_HELP}
+${OBSERVE_HELP}
 
 Limits (defaults, as in serve):
   --max-connections N  clients (or UDP peers) at once (${L.maxConnections}); more are refused
@@ -106,7 +114,7 @@ function percent(text: string): number {
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(args, OPTIONS, 'relay');
+  const { values, positionals } = parseCommandLine(normalizeObserveArgs(args), OPTIONS, 'relay');
   if (values.help) {
     process.stdout.write(HELP);
     return EXIT.OK;
@@ -137,6 +145,7 @@ export async function run(args: string[]): Promise<number> {
     a.transport === 'tls' ? serverTlsFrom(values, a.host ? [a.host] : [], 'relay') : undefined;
   const tlsClient = b.transport === 'tls' ? clientTlsFrom(values, 'relay') : undefined;
   applyTrace(values);
+  const observe = await applyObserve(values, 'relay');
   const handle = await relay(a, b, {
     keepOpen: values['keep-open'],
     limits: limitsFrom(values),
@@ -178,5 +187,6 @@ export async function run(args: string[]): Promise<number> {
       values.json,
     );
   }
+  await observe.close();
   return EXIT.OK;
 }

@@ -55,6 +55,8 @@ export interface DashboardOptions {
   /** HOST:PORT, [IPv6]:PORT, :PORT (all interfaces) or PORT (loopback). */
   endpoint?: string;
   limits?: Partial<DashboardLimits>;
+  /** Do not keep the process alive for the page (the CLI: the page lives as long as the verb). */
+  unref?: boolean;
 }
 
 /** A running dashboard. */
@@ -309,6 +311,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     server.listen(endpoint.port, host, () => resolve());
   });
   server.on('error', () => {});
+  if (options.unref) {
+    server.unref();
+    server.on('connection', (socket) => socket.unref());
+  }
   const port = (server.address() as AddressInfo).port;
   const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   return {
