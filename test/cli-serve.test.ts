@@ -393,3 +393,24 @@ test('a client that never closes is cut at --drain-timeout', async (t) => {
   assert.ok(state.fin, 'no FIN before the cut');
   await cutOff(socket, state);
 });
+
+test('SIGTERM drains: a reply the service still owes (reverse, partial line) is sent before FIN', async (t) => {
+  const served = await startServe(t, [
+    'reverse=tcp://127.0.0.1:0',
+    '--flush-delay',
+    '300ms',
+    '--drain-timeout',
+    '3s',
+  ]);
+  const { socket, state } = await client(t, rowOf(served, 'reverse').port);
+  socket.write('line\n');
+  await waitFor(() => state.data === 'enil\n', 'the first answer');
+  // A partial line: reverse answers it after the flush delay, or at our FIN.
+  await new Promise<void>((r) => socket.write('abc', () => r()));
+  await new Promise((r) => setTimeout(r, 50));
+  served.kill('SIGTERM');
+  await waitFor(() => state.fin, 'the server FIN');
+  assert.equal(state.data, 'enil\ncba', 'the owed answer was lost');
+  socket.end();
+  assert.equal((await exited(served)).code, 0);
+});

@@ -387,7 +387,7 @@ export class Host {
         local: l.info.address,
       });
     }
-    for (const conn of this.open) conn.end();
+    for (const conn of this.open) conn.shutdown();
     if (this.open.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, drainMs);

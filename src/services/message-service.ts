@@ -54,6 +54,11 @@ class MessageSession implements StreamHandler {
     conn.end();
   }
 
+  /** On server shutdown, answer a partial line at once rather than lose it, then FIN. */
+  shutdown(conn: Conn): void {
+    this.end(conn);
+  }
+
   close(): void {
     this.stopTimer();
   }

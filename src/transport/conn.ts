@@ -15,6 +15,11 @@ export interface StreamHandler {
   data?(conn: Conn, chunk: Buffer): void;
   /** The peer half-closed. Finish replying, then `conn.end()`. Default: `conn.end()` at once. */
   end?(conn: Conn): void;
+  /**
+   * The server is stopping: send what is still owed (a partial line), then `conn.end()`.
+   * Default: `conn.end()` at once.
+   */
+  shutdown?(conn: Conn): void;
   /** The peer caught up after `write()` returned false; reading has resumed. */
   drain?(conn: Conn): void;
   /** The connection is gone (either side). Release timers and state here. */
@@ -201,6 +206,16 @@ export class Conn {
     if (data !== undefined) this.write(data);
     if (this.closedFirstBy === undefined) this.closeFirst('us');
     this.socket.end();
+  }
+
+  /** Graceful stop: let the service send what it owes (`shutdown`), then half-close. */
+  shutdown(): void {
+    try {
+      if (this.handler.shutdown) this.handler.shutdown(this);
+      else this.end();
+    } catch (err) {
+      this.serviceFailed(err);
+    }
   }
 
   /** Stop reading from the peer (on top of backpressure). */
