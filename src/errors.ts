@@ -28,7 +28,10 @@ export type WirecatErrorCode =
   | 'WIRECAT_BAD_RESPONSE'
   | 'WIRECAT_IO'
   | 'WIRECAT_FLOOD'
-  | 'WIRECAT_ROOM_FULL';
+  | 'WIRECAT_ROOM_FULL'
+  | 'WIRECAT_TFTP_MALFORMED'
+  | 'WIRECAT_TFTP_REMOTE_ERROR'
+  | 'WIRECAT_TFTP_SIZE_MISMATCH';
 
 /** An error wirecat raised on purpose: `code` is stable, `message` says what to do. */
 export class WirecatError extends Error {

@@ -24,6 +24,10 @@ const VERBS: Record<string, { summary: string; load: () => Promise<Verb> }> = {
     summary: 'wait for a connection (or datagrams): like nc -l, loopback by default',
     load: () => import('./listen.js'),
   },
+  tftp: {
+    summary: 'get or put a file with TFTP (blksize, tsize, windowsize; progress on a terminal)',
+    load: () => import('./tftp.js'),
+  },
 };
 
 const VERSION = '0.1.0';

@@ -29,6 +29,8 @@ const OPTIONS = {
   'ack-text': { type: 'string' },
   root: { type: 'string' },
   'max-file-size': { type: 'string' },
+  'allow-write': { type: 'boolean' },
+  'allow-overwrite': { type: 'boolean' },
   'max-name': { type: 'string' },
   'max-connections': { type: 'string' },
   'max-per-source': { type: 'string' },
@@ -49,7 +51,7 @@ function help(): string {
   const list = (Object.keys(services) as (keyof typeof services)[])
     .map((name) => {
       const s: ServiceDefinition = services[name];
-      return `  ${name.padEnd(8)} ${String(s.defaultPort).padEnd(6)} ${s.udp ? 'tcp+udp' : 'tcp    '}  ${s.summary} (${s.spec})${s.optIn ? ' [when named]' : ''}`;
+      return `  ${name.padEnd(8)} ${String(s.defaultPort).padEnd(6)} ${s.tcp === false ? 'udp    ' : s.udp ? 'tcp+udp' : 'tcp    '}  ${s.summary} (${s.spec})${s.optIn ? ' [when named]' : ''}`;
     })
     .join('\n');
   const L = DEFAULT_LIMITS;
@@ -71,7 +73,10 @@ Options:
   --ack-text TEXT      ack's answer (default "message received")
   --root DIR           files and http: the folder served (read-only; nothing outside it is
                        reachable: no .., no symlinks leading out, regular files only)
-  --max-file-size B    files and http: the largest file served (default 4G)
+  --max-file-size B    files and http: the largest file served (default 4G); tftp: also the
+                       largest upload (default 256M)
+  --allow-write        tftp: accept uploads (WRQ) into --root; read-only without it
+  --allow-overwrite    tftp: let an upload replace an existing file (refused without it)
   --max-name B         files: the longest selector; http: the longest path (default 1024)
 ${TLS_SERVER_HELP}
 ${TRACE_HELP}
@@ -101,6 +106,8 @@ Examples:
   wirecat serve echo=tls://127.0.0.1:10443 --self-signed --save-cert /tmp/echo.pem
   wirecat serve --config services.json
   wirecat serve files http --root ./public   # Gopher on 10070, HTTP on 10080
+  wirecat serve tftp --root ./boot            # TFTP on udp://127.0.0.1:10069, read-only
+  wirecat serve tftp --root ./in --allow-write
 `;
 }
 
@@ -231,6 +238,7 @@ export async function run(args: string[]): Promise<number> {
       ? parseSize(values['max-file-size'], '--max-file-size')
       : undefined,
     maxNameBytes: values['max-name'] ? parseSize(values['max-name'], '--max-name') : undefined,
+    tftp: { allowWrite: values['allow-write'], allowOverwrite: values['allow-overwrite'] },
   }).catch(async (err) => {
     await observe.close(); // the page's server would keep the process alive
     throw err;

@@ -39,6 +39,8 @@ export interface HostOptions {
   tls?: TlsServerConfig;
   /** Apply the per-source UDP reply budget to loopback sources too (default: exempt). */
   udpBudgetForLoopback?: boolean;
+  /** tftp: write policy, upload size, transfer limits, timers (it serves `root`). */
+  tftp?: ServiceSettings['tftp'];
   /** chat: the room's limits and the operator's seat (ServiceSettings). */
   chat?: ServiceSettings['chat'];
 }
@@ -137,6 +139,7 @@ export class Host {
       root: options.root,
       maxFileBytes: options.maxFileBytes,
       maxNameBytes: options.maxNameBytes,
+      tftp: options.tftp,
       chat: options.chat,
     };
     this.guard = new UdpGuard({
@@ -175,6 +178,12 @@ export class Host {
     const definition = resolveService(binding.service);
     const endpoint =
       typeof binding.endpoint === 'string' ? parseEndpoint(binding.endpoint) : binding.endpoint;
+    if (definition.tcp === false && endpoint.transport !== 'udp') {
+      throw new WirecatError(
+        'WIRECAT_UNSUPPORTED_TRANSPORT',
+        `${definition.name} runs over UDP only; write udp://HOST:PORT`,
+      );
+    }
     const service = definition.create(this.settings);
     const listening =
       endpoint.transport === 'udp'

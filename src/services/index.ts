@@ -12,6 +12,7 @@ import { qotd } from './qotd.js';
 import { reverse } from './reverse.js';
 import type { ServiceDefinition } from './service.js';
 import { stamp } from './stamp.js';
+import { tftp } from './tftp/service.js';
 import { time } from './time.js';
 
 /** Every built-in service, by name, in the order `wirecat serve` lists them. */
@@ -28,6 +29,7 @@ export const services = {
   chat,
   files,
   http: httpFiles,
+  tftp,
 } as const satisfies Record<string, ServiceDefinition>;
 
 /** The name of a built-in service. */

@@ -23,6 +23,8 @@ export interface ServiceSettings {
   maxNameBytes?: number;
   /** chat: limits (defaults in chat/options.ts) and the operator's seat. */
   chat?: import('./chat/options.js').ChatOptions;
+  /** tftp: write policy, upload size, transfer limits, timers (defaults in tftp/service.ts). */
+  tftp?: import('./tftp/service.js').TftpServerOptions;
 }
 
 /** A running service: answers stream connections and, where defined, datagrams. */
@@ -70,6 +72,8 @@ export interface ServiceDefinition {
   readonly defaultPort: number;
   /** Whether it has a datagram (UDP) form. */
   readonly udp: boolean;
+  /** false: datagram only (tftp); the Host refuses stream endpoints for it. Default true. */
+  readonly tcp?: boolean;
   /** Started only when named (it needs settings such as --root): never in the default set. */
   readonly optIn?: boolean;
   create(settings: ServiceSettings): Service;
