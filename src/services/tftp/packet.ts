@@ -51,7 +51,6 @@ export const MALFORMED_REASONS = [
   'duplicate-option', // the same name twice (case-insensitive)
   'data-too-long', // DATA payload over MAX_BLKSIZE
   'bad-ack-length', // ACK not exactly 4 bytes
-  'empty-oack', // OACK with no option
 ] as const;
 export type MalformedReason = (typeof MALFORMED_REASONS)[number];
 
@@ -173,9 +172,8 @@ export function decodePacket(buf: Buffer): Packet {
       return { op, code: buf.readUInt16BE(2), message: buf.toString('latin1', 4, end) };
     }
     case OP.OACK: {
+      // At least 4 bytes means at least one string, so an OACK always holds an option here.
       const [options] = readOptions(readStrings(buf, 2), 0);
-      if (options.size === 0)
-        throw new MalformedPacketError('empty-oack', 'an OACK with no option');
       return { op, options };
     }
     default:

@@ -206,6 +206,11 @@ abstract class Machine {
     this.timer ??= this.env.clock.setTimer(this.onTimer, this.params.timeoutMs);
   }
 
+  /** True while the machine holds back on purpose (a full sink): the timer does not count. */
+  protected holding(): boolean {
+    return false;
+  }
+
   private readonly onTimer = (): void => {
     this.timer = undefined;
     if (this.finished) return;
@@ -214,6 +219,7 @@ abstract class Machine {
       this.timer = this.env.clock.setTimer(this.onTimer, left);
       return;
     }
+    if (this.holding()) return void this.arm();
     if (++this.tries > this.retries) {
       const what = this.awaitingPeer
         ? `no answer from ${this.peerAddress} port ${this.peerPort}: is a TFTP server running there?`
@@ -567,8 +573,12 @@ export class Receiver extends Machine {
     else if (this.sinceAck >= this.params.windowsize) this.ack();
   }
 
+  // A full sink holds ACKs on purpose (backpressure): that is not a silent peer.
+  protected override holding(): boolean {
+    return this.paused;
+  }
+
   protected retransmit(): void {
-    if (this.paused) return; // holding ACKs on purpose; the sender's retries are its own
     if (this.phase === 'data' && this.expected > 1) this.ack();
     else this.send(this.pending!);
   }
