@@ -105,6 +105,7 @@ export async function listenStream(
     }
     const tlsServer = tls.createServer(tlsServerOptions(tlsConfig));
     tlsServer.on('secureConnection', (socket) => {
+      socket.allowHalfOpen = true; // see tlsServerOptions
       socket.setNoDelay(true);
       onConnection(socket, tlsServer);
     });

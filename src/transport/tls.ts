@@ -72,12 +72,15 @@ export function selfSignedCredentials(
   return createSelfSignedCertificate(names);
 }
 
-/** node:tls server options for a config (half-close capable, bounded handshake). */
+/**
+ * node:tls server options for a config (bounded handshake). Not half-open yet: a client that
+ * gives up mid-handshake (say, it did not trust us) must close at once; the caller makes the
+ * socket half-open capable once it is secure.
+ */
 export function tlsServerOptions(config: TlsServerConfig): tls.TlsOptions {
   return {
     cert: config.cert,
     key: config.key,
-    allowHalfOpen: true,
     handshakeTimeout: DEFAULT_TLS_HANDSHAKE_TIMEOUT_MS,
     minVersion: TLS_MIN_VERSION,
   };
