@@ -2,6 +2,12 @@
 
 export { type ConnectOptions, type ConnectResult, connect } from './client/connect.js';
 export { type UdpRequestOptions, udpRequest } from './client/udp.js';
+export {
+  type Dashboard,
+  type DashboardOptions,
+  DEFAULT_DASHBOARD_ENDPOINT,
+  startDashboard,
+} from './dashboard/server.js';
 export { isWirecatError, WirecatError, type WirecatErrorCode } from './errors.js';
 export { LineDecoder } from './framing/line-decoder.js';
 export { DEFAULT_LIMITS, type Limits } from './limits.js';
@@ -12,6 +18,9 @@ export {
   type SocketEventType,
   subscribeAll,
 } from './observe/channels.js';
+export { renderMetrics } from './observe/metrics.js';
+export { type Recorder, readRecording, startRecording } from './observe/record.js';
+export { DEFAULT_STORE_LIMITS, EventStore, type StoreLimits } from './observe/store.js';
 export { startTrace } from './observe/trace.js';
 export {
   loadConfig,
