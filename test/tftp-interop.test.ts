@@ -26,9 +26,7 @@ function run(
       args,
       { timeout: timeoutMs, killSignal: 'SIGKILL' },
       (err, stdout, stderr) => {
-        const code = err
-          ? ((err as NodeJS.ErrnoException & { code?: unknown }).code as number | null)
-          : 0;
+        const code = err ? (err as unknown as { code?: unknown }).code : 0;
         resolve({ code: typeof code === 'number' ? code : null, stdout, stderr });
       },
     );
