@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type Host, type ServeOptions, serve } from '../src/index.js';
+import { type Binding, type Host, type ServeOptions, serve } from '../src/index.js';
 
 /** The built command (npm test builds first). */
 export const CLI = fileURLToPath(new URL('../dist/cli/wirecat.js', import.meta.url));
@@ -18,7 +18,7 @@ export const CLI = fileURLToPath(new URL('../dist/cli/wirecat.js', import.meta.u
 /** Start services (specs like 'echo=tcp://127.0.0.1:0') and close them when the test ends. */
 export async function startHost(
   t: TestContext,
-  specs: string[],
+  specs: (string | Binding)[],
   options: ServeOptions = {},
 ): Promise<Host> {
   const host = await serve(specs, options);
@@ -193,4 +193,77 @@ export function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'wirecat-test-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** A raw stream client for step-by-step tests: write, wait for bytes, half-close, reset. */
+export interface TestClient {
+  readonly socket: net.Socket;
+  /** Every byte received so far. */
+  received(): Buffer;
+  /** Wait until `check(received)` holds; fails on timeout or if the server closes first. */
+  waitFor(check: (received: Buffer) => boolean, what: string, timeoutMs?: number): Promise<Buffer>;
+  /** Resolves with everything received once the server has half-closed (FIN). */
+  readonly ended: Promise<Buffer>;
+  /** Resolves once the socket is fully closed (either side, or a reset). */
+  readonly closed: Promise<void>;
+}
+
+/** Connect a half-open-capable client (TCP by port or address, or Unix by path); destroyed when the test ends. */
+export async function openClient(
+  t: TestContext,
+  target: number | { path: string } | { host: string; port: number },
+): Promise<TestClient> {
+  const where = typeof target === 'number' ? { host: '127.0.0.1', port: target } : target;
+  const socket = net.connect({ ...where, allowHalfOpen: true });
+  t.after(() => {
+    socket.destroy();
+  });
+  const parts: Buffer[] = [];
+  let size = 0;
+  let cache: Buffer | undefined;
+  let wake: () => void = () => {};
+  let finished = false;
+  const received = () => {
+    if (!cache || cache.length !== size) cache = Buffer.concat(parts, size);
+    return cache;
+  };
+  socket.on('data', (d) => {
+    parts.push(d);
+    size += d.length;
+    wake();
+  });
+  socket.on('error', () => {}); // resets are part of several tests; `closed` still resolves
+  const ended = new Promise<Buffer>((resolve) => socket.on('end', () => resolve(received())));
+  const closed = new Promise<void>((resolve) =>
+    socket.on('close', () => {
+      finished = true;
+      wake();
+      resolve();
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  const waitForBytes = async (
+    check: (bytes: Buffer) => boolean,
+    what: string,
+    timeoutMs = 5000,
+  ): Promise<Buffer> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (check(received())) return received();
+      if (finished) throw new Error(`connection closed before ${what}; got ${size} bytes`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}; got ${size} bytes`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  };
+  return { socket, received, waitFor: waitForBytes, ended, closed };
 }
