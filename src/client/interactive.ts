@@ -60,6 +60,7 @@ export class LinePrompt {
     this.rl.on('close', () => {
       const wasOpen = this.open;
       this.open = false;
+      this.clearPrompt(); // what is printed next starts on a clean line, not after "> "
       if (wasOpen) handlers.onEnd();
     });
     this.rl.prompt();
@@ -76,16 +77,21 @@ export class LinePrompt {
       this.output.write(text);
       return;
     }
-    // Clear from the prompt's first row down, write, and let readline redraw prompt + input
-    // with the cursor where it was. Its `prevRows` (rows above the cursor it will move up
-    // over) must be 0 now: the cursor sits at the start of a fresh line.
+    // Clear the prompt, write, and let readline redraw prompt + input with the cursor where
+    // it was. Its `prevRows` (rows above the cursor it will move up over) must be 0 now: the
+    // cursor sits at the start of a fresh line.
+    this.clearPrompt();
+    this.output.write(text);
+    (this.rl as unknown as { prevRows: number }).prevRows = 0;
+    this.rl.prompt(true);
+  }
+
+  /** Erase the prompt and the input typed so far (all their rows); cursor to their start. */
+  private clearPrompt(): void {
     const { rows } = this.rl.getCursorPos();
     if (rows > 0) readline.moveCursor(this.output, 0, -rows);
     readline.cursorTo(this.output, 0);
     readline.clearScreenDown(this.output);
-    this.output.write(text);
-    (this.rl as unknown as { prevRows: number }).prevRows = 0;
-    this.rl.prompt(true);
   }
 
   /** Stop prompting (leaves the terminal as it was). Calls `onEnd` if still open. */
