@@ -16,6 +16,10 @@ const VERBS: Record<string, { summary: string; load: () => Promise<Verb> }> = {
     load: () => import('./connect.js'),
   },
   udp: { summary: 'send one datagram and print the reply', load: () => import('./udp.js') },
+  get: {
+    summary: 'fetch a URL (http, https, gopher, tftp): the body to stdout',
+    load: () => import('./get.js'),
+  },
   relay: {
     summary: 'relay between two endpoints, with fault injection (delay, rate, drop, reset, stall)',
     load: () => import('./relay.js'),
