@@ -39,6 +39,12 @@ export type RelayEndpoint = Endpoint | { transport: 'stdio' };
 export const DEFAULT_RELAY_QUEUE_BYTES = 1_048_576;
 /** After one side of a UDP session ends, wait this long for late datagrams before closing. */
 export const DEFAULT_DATAGRAM_LINGER_MS = 1_000;
+/**
+ * --reset-after: the RST follows the last forwarded byte after this pause. On Linux a RST that
+ * arrives while the peer has unread data reads as a plain end of stream, so the peer gets a
+ * moment to read the bytes first.
+ */
+export const RESET_GRACE_MS = 50;
 
 /** Options for `relay`. Limits default to DEFAULT_LIMITS, like `serve`. */
 export interface RelayOptions {
@@ -157,6 +163,13 @@ class Forwarder {
     this.queued = 0;
   }
 
+  /** Forward nothing more and stop reading (a reset is coming). */
+  halt(): void {
+    this.resetPending = true;
+    this.stop();
+    this.src.pause();
+  }
+
   private pump(): void {
     clearTimeout(this.timer);
     while (this.queue.length > 0 && !this.blocked && !this.stalled && !this.dst.closed) {
@@ -265,8 +278,12 @@ class Session {
     }
     this.first('relay');
     dst.note('reset-after', 'fault injected: connection reset');
-    this.a.reset();
-    this.b.reset();
+    this.toA.halt();
+    this.toB.halt();
+    setTimeout(() => {
+      this.a.reset();
+      this.b.reset();
+    }, RESET_GRACE_MS);
   }
 
   get durationMs(): number {
