@@ -244,3 +244,28 @@ test('chat: the room turns people away when full', async (t) => {
   await c.saw('! the room is full (2 people)');
   await waitFor(() => c.closed, 'the third to be closed');
 });
+
+test('chat: the operator seat sees the room and talks in it (library)', async (t) => {
+  const shown: string[] = [];
+  let say: (text: string) => void = () => {};
+  const port = await room(t, {
+    operator: {
+      show: (line: string) => shown.push(line),
+      attach: (fn: (text: string) => void) => {
+        say = fn;
+      },
+    },
+  });
+  const alice = new Client(t, port);
+  await alice.join('alice');
+  assert.ok(alice.text.includes('here: operator'));
+  alice.send('hello operator\n/msg operator psst\n');
+  await waitFor(() => shown.includes('*alice* psst'), 'the private line at the operator');
+  assert.ok(
+    shown.includes('*** alice joined (2 here)') && shown.includes('<alice> hello operator'),
+  );
+  say('welcome, \x1b[1malice');
+  await alice.saw('<operator> welcome, ^[[1malice');
+  say('/me waves');
+  await alice.saw('* operator waves');
+});

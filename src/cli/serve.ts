@@ -10,6 +10,7 @@ import { serve } from '../server/serve.js';
 import { type ServiceDefinition, services } from '../services/index.js';
 import { parseQuotes } from '../services/qotd.js';
 import { parseCommandLine, parseCount, parseDuration, parseSize, usageError } from './args.js';
+import { CHAT_HELP, CHAT_OPTIONS, chatOperatorFrom } from './chat-operator.js';
 import { EXIT } from './exit-codes.js';
 import {
   applyObserve,
@@ -23,6 +24,7 @@ import { applyTrace, TRACE_HELP, TRACE_OPTIONS } from './trace-option.js';
 
 const OPTIONS = {
   host: { type: 'string' },
+  ...CHAT_OPTIONS,
   config: { type: 'string' },
   quotes: { type: 'string' },
   'time-format': { type: 'string' },
@@ -71,6 +73,7 @@ Options:
   --quotes FILE        qotd quotes, separated by lines holding only %
   --time-format F      daytime and stamp: text (Wed Dec 29 19:14:15 2017) or iso (RFC 3339)
   --ack-text TEXT      ack's answer (default "message received")
+${CHAT_HELP}
   --root DIR           files and http: the folder served (read-only; nothing outside it is
                        reachable: no .., no symlinks leading out, regular files only)
   --max-file-size B    files and http: the largest file served (default 4G); tftp: also the
@@ -227,7 +230,9 @@ export async function run(args: string[]): Promise<number> {
   const tls = serverTlsFrom(values, tlsHosts(bindings.map((b) => b.endpoint)), 'serve');
   applyTrace(values);
   const observe = await applyObserve(values, 'serve');
+  const operator = chatOperatorFrom(values);
   const host = await serve(bindings, {
+    chat: { operator: operator.operator },
     tls,
     limits,
     quotes,
@@ -244,6 +249,7 @@ export async function run(args: string[]): Promise<number> {
     throw err;
   });
   printTable(host.listeners, values.json);
+  operator.start();
   onSignals(host, values.json, observe);
   return new Promise<number>(() => {}); // runs until a signal
 }
