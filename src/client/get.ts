@@ -8,9 +8,9 @@ import http from 'node:http';
 import type net from 'node:net';
 import type { Writable } from 'node:stream';
 import { WirecatError } from '../errors.js';
-import { channels, publish } from '../observe/channels.js';
 import type { Conn } from '../transport/conn.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, dialStream } from '../transport/dial.js';
+import { observeDirectWrites } from '../transport/direct-writes.js';
 import type { Endpoint } from '../transport/endpoint.js';
 import type { TlsClientConfig } from '../transport/tls.js';
 import { clientConn, connect } from './connect.js';
@@ -249,32 +249,6 @@ function headOf(url: URL, res: http.IncomingMessage): ResponseHead {
   };
 }
 
-// node:http writes to the socket directly; this makes those writes visible the way
-// Conn.write's are (byte counts, data-out events for --trace and --hex).
-function observeWrites(conn: Conn, socket: net.Socket): void {
-  const write = socket.write;
-  socket.write = function (this: net.Socket, chunk: unknown, ...rest: unknown[]) {
-    const data =
-      typeof chunk === 'string'
-        ? Buffer.from(chunk, typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : 'utf8')
-        : (chunk as Buffer);
-    conn.bytesOut += data.length;
-    if (channels['data-out'].hasSubscribers) {
-      publish({
-        type: 'data-out',
-        id: conn.id,
-        service: conn.service,
-        transport: conn.transport,
-        local: conn.local,
-        remote: conn.remote,
-        bytes: data.length,
-        data,
-      });
-    }
-    return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-  } as typeof socket.write;
-}
-
 function remaining(deadline: number | undefined): number | undefined {
   return deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
 }
@@ -297,7 +271,7 @@ async function fetchOnce(
     'get',
     options.idleTimeoutMs ?? DEFAULT_GET_IDLE_TIMEOUT_MS,
   );
-  observeWrites(conn, socket);
+  observeDirectWrites(conn); // node:http writes to the socket itself
   // node:http handles the server's FIN (the end of a close-delimited body).
   conn.start({ end: () => {} }, true);
 

@@ -14,8 +14,8 @@ import type { Service, ServiceDefinition, ServiceSettings } from './service.js';
 /** Bytes read from the file per write: one chunk in flight, plus the socket's own buffer. */
 export const FILE_CHUNK_BYTES = 65_536;
 
-/** The host field of error and info lines (RFC 1436 leaves it unused; this is the custom). */
-const NO_HOST = '\terror.host\t1\r\n';
+/** The selector, host and port of error and info lines: empty, and the customary filler. */
+const NO_HOST = '\t\terror.host\t1\r\n';
 
 /** A Gopher item line; tabs and line breaks in names cannot be sent, so callers skip them. */
 function itemLine(type: string, display: string, selector: string, host: string, port: number) {
@@ -36,7 +36,7 @@ export function gopherMenu(folder: string, listing: Listing, host: string, port:
     const type = entry.kind === 'directory' ? '1' : gopherTypeOf(entry.name);
     lines.push(itemLine(type, entry.name, prefix + entry.name, host, port));
   }
-  if (listing.truncated) lines.push(`i(more entries not listed)\t${NO_HOST}`);
+  if (listing.truncated) lines.push(`i(more entries not listed)${NO_HOST}`);
   lines.push('.\r\n');
   return lines;
 }

@@ -7,6 +7,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
 import { isWirecatError, WirecatError } from '../errors.js';
 import type { Conn, StreamHandler } from '../transport/conn.js';
+import { observeDirectWrites } from '../transport/direct-writes.js';
 import { contentTypeOf } from './content-types.js';
 import { FileRoot, type Listing, type OpenedFile, type RootEntry } from './file-root.js';
 import { byteRange, etagMatches, notModified, preconditionFailed } from './http-conditions.js';
@@ -230,6 +231,11 @@ export const httpFiles: ServiceDefinition = {
       name: 'http',
       needsSocketStream: true,
       openStream(conn: Conn) {
+        observeDirectWrites(conn);
+        // node:http would read the socket's handle directly (bypassing 'data' events, so the
+        // Conn would count and trace nothing in); marking it consumed keeps reads visible.
+        const handle = (conn.socket as unknown as { _handle?: { _consumed?: boolean } })._handle;
+        if (handle) handle._consumed = true;
         server.emit('connection', conn.socket);
         return handler;
       },
