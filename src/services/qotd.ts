@@ -20,20 +20,31 @@ export const BUILTIN_QUOTES: readonly string[] = [
 /**
  * Parse a quotes file: quotes separated by lines holding only `%` (or by blank lines when
  * there is no `%`). Line endings become CRLF. Throws WIRECAT_BAD_CONFIG naming a quote that
- * is 512 characters or longer.
+ * is 512 bytes or longer on the wire.
  */
 export function parseQuotes(text: string, source = 'quotes file'): string[] {
   const normal = text.replace(/\r\n/g, '\n');
   const pieces = /^%$/m.test(normal) ? normal.split(/^%$/m) : normal.split(/\n\s*\n/);
-  const quotes = pieces.map((q) => q.trim()).filter((q) => q !== '');
+  return checkQuotes(
+    pieces.map((q) => q.trim()).filter((q) => q !== ''),
+    source,
+  );
+}
+
+/**
+ * Quotes with CRLF line endings, each checked to be under 512 bytes on the wire with its
+ * final CRLF (bytes, not UTF-16 units: the limit is what the client receives).
+ */
+function checkQuotes(quotes: readonly string[], source: string): string[] {
   if (quotes.length === 0)
     throw new WirecatError('WIRECAT_BAD_CONFIG', `${source} holds no quotes`);
   return quotes.map((q, i) => {
-    const crlf = q.replace(/\n/g, '\r\n');
-    if (crlf.length + 2 > MAX_QUOTE_CHARS + 1) {
+    const crlf = q.replace(/\r?\n/g, '\r\n');
+    const size = Buffer.byteLength(crlf) + 2;
+    if (size > MAX_QUOTE_CHARS) {
       throw new WirecatError(
         'WIRECAT_BAD_CONFIG',
-        `${source}: quote ${i + 1} is ${crlf.length + 2} characters with its line ending; RFC 865 allows under 512`,
+        `${source}: quote ${i + 1} is ${size} bytes with its line ending; RFC 865 allows under 512`,
       );
     }
     return crlf;
@@ -47,7 +58,7 @@ export const qotd: ServiceDefinition = {
   defaultPort: 10017,
   udp: true,
   create: (settings) => {
-    const quotes = settings.quotes ?? BUILTIN_QUOTES;
+    const quotes = settings.quotes ? checkQuotes(settings.quotes, 'quotes') : BUILTIN_QUOTES;
     const encoded = quotes.map((q) => Buffer.from(`${q}\r\n`));
     return oneShotService('qotd', () => encoded[Math.floor(Math.random() * encoded.length)]);
   },
