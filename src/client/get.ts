@@ -6,7 +6,7 @@
 
 import http from 'node:http';
 import type net from 'node:net';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { WirecatError } from '../errors.js';
 import type { Conn } from '../transport/conn.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, dialStream } from '../transport/dial.js';
@@ -15,6 +15,7 @@ import type { Endpoint } from '../transport/endpoint.js';
 import type { TlsClientConfig } from '../transport/tls.js';
 import { clientConn, connect } from './connect.js';
 import { DEFAULT_MAX_COLLECT_BYTES } from './session.js';
+import { fetchTftpUrl } from './tftp.js';
 
 /** Redirects followed (with `followRedirects`) before giving up. */
 export const DEFAULT_MAX_REDIRECTS = 10;
@@ -132,10 +133,7 @@ export async function get(target: string | URL, options: GetOptions = {}): Promi
     case 'gopher:':
       return getGopher(url, options, started);
     case 'tftp:':
-      throw new WirecatError(
-        'WIRECAT_UNSUPPORTED_TRANSPORT',
-        'tftp:// not available in this build (use a TFTP client such as tftp-hpa)',
-      );
+      return getTftp(url, options, started);
     default:
       throw badUrl(url.href, `wirecat cannot fetch ${url.protocol}// URLs`);
   }
@@ -170,6 +168,39 @@ async function getGopher(url: URL, options: GetOptions, started: number): Promis
     redirects: [],
     body: result.received,
     bytes: result.bytesReceived,
+    durationMs: performance.now() - started,
+  };
+}
+
+async function getTftp(url: URL, options: GetOptions, started: number): Promise<GetResult> {
+  const maxCollect = options.maxCollectBytes ?? DEFAULT_MAX_COLLECT_BYTES;
+  const parts: Buffer[] = [];
+  let collected = 0;
+  const output =
+    options.output ??
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        collected += chunk.length;
+        if (collected > maxCollect) {
+          done(
+            new WirecatError(
+              'WIRECAT_BUFFER_LIMIT',
+              `file larger than ${maxCollect} bytes; pass an output stream`,
+            ),
+          );
+        } else {
+          parts.push(chunk);
+          done();
+        }
+      },
+    });
+  const result = await fetchTftpUrl(url, output, { signal: options.signal });
+  return {
+    url: url.href,
+    scheme: 'tftp',
+    redirects: [],
+    body: options.output ? undefined : Buffer.concat(parts, collected),
+    bytes: result.bytes,
     durationMs: performance.now() - started,
   };
 }
