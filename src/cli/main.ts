@@ -24,6 +24,10 @@ const VERBS: Record<string, { summary: string; load: () => Promise<Verb> }> = {
     summary: 'relay between two endpoints, with fault injection (delay, rate, drop, reset, stall)',
     load: () => import('./relay.js'),
   },
+  probe: {
+    summary: 'check a server against the RFC of echo, discard, chargen, qotd, daytime or time',
+    load: () => import('./probe.js'),
+  },
   listen: {
     summary: 'wait for a connection (or datagrams): like nc -l, loopback by default',
     load: () => import('./listen.js'),
