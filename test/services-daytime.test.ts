@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { datagram, exchange, portOf, startHost, tempDir } from './helpers.js';
+import { datagram, exchange, openClient, portOf, startHost, tempDir, waitFor } from './helpers.js';
 
 const TEXT = /^(\w{3}) (\w{3}) ([ \d]\d) (\d\d):(\d\d):(\d\d) (\d{4})\r\n$/;
 const MONTHS = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ');
@@ -69,4 +69,18 @@ test("daytime with timeFormat 'iso' sends RFC 3339 UTC time", async (t) => {
   );
   const udp = await datagram(portOf(host, 'daytime', 'udp'), '');
   assert.equal(udp?.toString(), '2017-12-29T19:14:15Z\r\n');
+});
+
+test('qotd, daytime and time free the slot of a client that never closes its side', async (t) => {
+  const host = await startHost(t, [
+    'qotd=tcp://127.0.0.1:0',
+    'daytime=tcp://127.0.0.1:0',
+    'time=tcp://127.0.0.1:0',
+  ]);
+  const clients = await Promise.all(host.listeners.map((l) => openClient(t, l.port as number)));
+  const replies = await Promise.all(clients.map((c) => c.ended));
+  assert.ok(replies[0].length > 2 && replies[1].length > 20 && replies[2].length === 4);
+  // The clients keep their side open; the server cuts them after a short linger, not after
+  // the five-minute idle timeout.
+  await waitFor(() => host.stats.connectionsOpen === 0, 'the slots to be released', 5000);
 });

@@ -7,6 +7,9 @@ import type { Service } from './service.js';
 // Input is ignored and our side is already closed, so the peer's FIN needs no answer.
 const handler: StreamHandler = { end: () => {} };
 
+/** How long a peer may keep its side open after the reply before the connection is cut. */
+export const ONE_SHOT_LINGER_MS = 2_000;
+
 /** A service that answers every connection and datagram with `reply()`. */
 export function oneShotService(name: string, reply: () => Buffer): Service {
   return {
@@ -15,7 +18,7 @@ export function oneShotService(name: string, reply: () => Buffer): Service {
     // connection) would cost more than it saves on these accept-heavy services.
     needsSocketStream: true,
     openStream(conn: Conn) {
-      conn.end(reply());
+      conn.finish(reply(), ONE_SHOT_LINGER_MS);
       return handler;
     },
     answerDatagram: () => reply(),

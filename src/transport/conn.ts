@@ -245,8 +245,17 @@ export class Conn {
   refuse(code: WirecatErrorCode, line: string, lingerMs = REFUSE_LINGER_MS): void {
     if (this.failure === undefined) this.failure = code;
     this.emit('limit-hit', code, line.trim());
+    this.finish(line, lingerMs);
+  }
+
+  /**
+   * Send a last reply and half-close, then ignore anything the peer sends and cut the
+   * connection if the peer has not closed after `lingerMs`: a peer that never closes must
+   * not hold a connection slot until the idle timeout.
+   */
+  finish(data?: Buffer | string, lingerMs = REFUSE_LINGER_MS): void {
     this.handler = IGNORE_INPUT;
-    this.end(line);
+    this.end(data);
     setTimeout(destroySocket, lingerMs, this.socket).unref();
   }
 
