@@ -158,7 +158,10 @@ test('a 256 MiB file to a slow reader: streamed with backpressure, server memory
   const server = spawnCli(t, ['serve', 'files=tcp://127.0.0.1:0', '--root', tree.root]);
   const port = Number(
     (
-      await waitFor(() => /tcp:\/\/127\.0\.0\.1:(\d+)/.exec(server.output()), 'the listening line')
+      await waitFor(
+        () => /tcp:\/\/127\.0\.0\.1:(\d+)/.exec(server.output()) ?? undefined,
+        'the listening line',
+      )
     )[1],
   );
   const baseline = rssOf(server.pid as number);
