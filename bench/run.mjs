@@ -197,6 +197,8 @@ async function loadRep(run, scenario, kind, rep) {
     if (r.code === 0) {
       record.ok = true;
       record.figure = scenario.figure(json);
+      const cost = scenario.cost?.(json);
+      if (cost) Object.assign(record, { cpuPerOp: cost.value, cpuUnit: cost.unit });
     } else {
       const why =
         {

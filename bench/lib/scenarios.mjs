@@ -5,6 +5,13 @@ import { join } from 'node:path';
 
 const HOST = '127.0.0.1';
 const SOCAT_TCP = (port) => `TCP4-LISTEN:${port},bind=${HOST},reuseaddr,fork,backlog=4096`;
+// Server CPU per unit of work: less sensitive to other load on the machine than the rates.
+const serverPct = (j) => (j.cpu?.server_pct > 0 ? j.cpu.server_pct : undefined);
+const perOp = (j) =>
+  serverPct(j) && j.ops_per_s > 0 && { value: (serverPct(j) * 1e4) / j.ops_per_s, unit: 'us/op' };
+const perGB = (j) =>
+  serverPct(j) && j.mb_per_s > 0 && { value: (serverPct(j) * 1e4) / j.mb_per_s, unit: 'ms/GB' };
+
 /** The daytime reply every server must send: a line with a clock time in it. */
 export const DAYTIME_REPLY = /\d{1,2}:\d{2}:\d{2}/;
 
@@ -44,6 +51,7 @@ export function loadScenarios(ctx) {
       transport: 'tcp',
       loadgen: ['--mode', 'echo', '--conns', '100', '--size', '64', ...timing],
       figure: (j) => j.ops_per_s,
+      cost: perOp,
       servers: echoServers,
     },
     {
@@ -54,6 +62,7 @@ export function loadScenarios(ctx) {
       transport: 'tcp',
       loadgen: ['--mode', 'stream', '--wsize', '65536', '--window', '4194304', ...timing],
       figure: (j) => j.mb_per_s,
+      cost: perGB,
       servers: echoServers,
     },
     {
@@ -65,6 +74,7 @@ export function loadScenarios(ctx) {
       checkDaytime: true,
       loadgen: ['--mode', 'connrate', '--conns', '50', '--expect-min', '20', ...timing],
       figure: (j) => j.ops_per_s,
+      cost: perOp,
       servers: {
         wirecat: wirecat('daytime=tcp'),
         node: nodeServer('daytime'),
@@ -80,6 +90,7 @@ export function loadScenarios(ctx) {
       transport: 'udp',
       loadgen: ['--mode', 'udp', '--conns', '32', '--size', '64', '--timeout-ms', '200', ...timing],
       figure: (j) => j.ops_per_s,
+      cost: perOp,
       servers: {
         wirecat: wirecat('echo=udp'),
         node: nodeServer('udp'),

@@ -45,6 +45,8 @@ export function scenarioRows(records, order, refs) {
         vsNode: who === refs.node ? 1 : pairedRatio(records, who, refs.node),
         vsSocat: who === refs.socat ? 1 : pairedRatio(records, who, refs.socat),
         serverCpu: pick('serverCpu'),
+        cpuPerOp: pick('cpuPerOp'),
+        cpuUnit: ok.find((r) => r.cpuUnit)?.cpuUnit,
         clientCpu: pick('clientCpu'),
         bgMax: Math.max(...ok.map((r) => r.bgCores ?? Number.NEGATIVE_INFINITY)),
         errors: mine.filter((r) => !r.ok).map((r) => r.error),
@@ -64,8 +66,8 @@ const ratio = (x) => (x === undefined ? '-' : `${x.toFixed(2)}x`);
 /** The markdown table for all scenarios. `results`: [{ scenario, rows }]. */
 export function renderTable(results) {
   const head =
-    '| scenario | server / client | median | min..max | x bare node | x socat | server CPU % | client CPU % | foreign cores (max) | reps ok |\n' +
-    '|---|---|---:|---|---:|---:|---:|---:|---:|---:|';
+    '| scenario | server / client | median | min..max | x bare node | x socat | server CPU % | server CPU per op | client CPU % | foreign cores (max) | reps ok |\n' +
+    '|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|';
   const lines = [head];
   for (const { scenario, rows } of results) {
     for (const row of rows) {
@@ -74,7 +76,7 @@ export function renderTable(results) {
       const bg = Number.isFinite(row.bgMax) ? fmt(row.bgMax, 2) : '-';
       const failed = row.ok < row.reps ? ` (${row.errors[0].replaceAll('|', '\\|')})` : '';
       lines.push(
-        `| ${scenario.name} | ${row.label ?? row.who} | ${value} | ${range} | ${ratio(row.vsNode)} | ${ratio(row.vsSocat)} | ${fmt(row.serverCpu, 0)} | ${fmt(row.clientCpu, 0)} | ${bg} | ${row.ok}/${row.reps}${failed} |`,
+        `| ${scenario.name} | ${row.label ?? row.who} | ${value} | ${range} | ${ratio(row.vsNode)} | ${ratio(row.vsSocat)} | ${fmt(row.serverCpu, 0)} | ${row.cpuUnit ? `${fmt(row.cpuPerOp)} ${row.cpuUnit}` : '-'} | ${fmt(row.clientCpu, 0)} | ${bg} | ${row.ok}/${row.reps}${failed} |`,
       );
     }
   }
