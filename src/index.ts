@@ -1,6 +1,18 @@
 // wirecat's public API: every CLI verb is one of these calls.
 
 export { type ConnectOptions, type ConnectResult, connect } from './client/connect.js';
+export {
+  type GetOptions,
+  type GetResult,
+  get,
+  type ResponseHead,
+} from './client/get.js';
+export {
+  DEFAULT_MAX_FILE_BYTES,
+  DEFAULT_MAX_NAME_BYTES,
+  FileRoot,
+  type FileRootOptions,
+} from './services/file-root.js';
 export { type UdpRequestOptions, udpRequest } from './client/udp.js';
 export {
   type Dashboard,
