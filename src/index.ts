@@ -7,12 +7,6 @@ export {
   get,
   type ResponseHead,
 } from './client/get.js';
-export {
-  DEFAULT_MAX_FILE_BYTES,
-  DEFAULT_MAX_NAME_BYTES,
-  FileRoot,
-  type FileRootOptions,
-} from './services/file-root.js';
 export { type UdpRequestOptions, udpRequest } from './client/udp.js';
 export {
   type Dashboard,
@@ -48,6 +42,12 @@ export {
   type ListenerInfo,
 } from './server/host.js';
 export { type ServeOptions, serve } from './server/serve.js';
+export {
+  DEFAULT_MAX_FILE_BYTES,
+  DEFAULT_MAX_NAME_BYTES,
+  FileRoot,
+  type FileRootOptions,
+} from './services/file-root.js';
 export {
   CLASSIC_SERVICES,
   type Service,
