@@ -51,7 +51,8 @@ export function parseEndpoint(text: string, defaultTransport: IpTransport = 'tcp
     if (transport === 'unix') {
       // Accept unix:/p, unix:rel/p and unix:///p (URL style).
       const path = rest.startsWith('///') ? rest.slice(2) : rest.replace(/^\/\/(?=[^/])/, '');
-      if (path === '') throw bad(source, 'a unix endpoint needs a path, like unix:/tmp/echo.sock');
+      if (path === '' || path === '//')
+        throw bad(source, 'a unix endpoint needs a path, like unix:/tmp/echo.sock');
       if (path.includes('\0')) throw bad(source, 'the path contains a NUL byte');
       return { transport: 'unix', path };
     }
@@ -80,6 +81,8 @@ export function parseEndpoint(text: string, defaultTransport: IpTransport = 'tcp
     if (host.includes(':')) throw bad(source, 'an IPv6 address needs brackets, like [::1]:7');
     if (host === '')
       host = '::'; // ":7" means every interface, IPv4 and IPv6.
+    else if (isIP(host) === 0 && /^[\d.]+$/.test(host))
+      throw bad(source, `"${host}" is not a valid IPv4 address`);
     else if (isIP(host) === 0 && !HOSTNAME.test(host))
       throw bad(source, `"${host}" is not a valid host name or address`);
   }
@@ -87,6 +90,7 @@ export function parseEndpoint(text: string, defaultTransport: IpTransport = 'tcp
 }
 
 function parsePort(text: string, source: string): number {
+  if (text === '') throw bad(source, 'no port given');
   if (!/^\d{1,5}$/.test(text)) throw bad(source, `"${text}" is not a port number`);
   const port = Number(text);
   if (port > 65535) throw bad(source, `port ${port} is above 65535`);
