@@ -7,6 +7,14 @@ export {
   get,
   type ResponseHead,
 } from './client/get.js';
+export {
+  fetchTftpUrl,
+  type TftpClientOptions,
+  type TftpTransferResult,
+  tftpFetch,
+  tftpGet,
+  tftpPut,
+} from './client/tftp.js';
 export { type UdpRequestOptions, udpRequest } from './client/udp.js';
 export {
   type Dashboard,
