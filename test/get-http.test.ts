@@ -216,6 +216,9 @@ test('-I sends HEAD; -H adds headers; -o writes a file; --trace shows the reques
   const file = join(tempDir(t), 'out.txt');
   assert.equal((await runCli(['get', '-o', file, `${base}/cl`])).code, 0);
   assert.equal(readFileSync(file, 'utf8'), 'content-length body\n');
+  const badOut = await runCli(['get', '-o', join(file, 'not-a-dir', 'x'), `${base}/cl`]);
+  assert.equal(badOut.code, 1);
+  assert.match(badOut.stderr, /cannot write/);
   const traced = await runCli(['get', '--trace', `${base}/cl`]);
   assert.match(traced.stderr, /-> \d+ B "GET \/cl HTTP\/1\.1\\r\\nHost: 127\.0\.0\.1:/);
   assert.match(traced.stderr, /<- \d+ B "HTTP\/1\.1 200 OK/);

@@ -1,6 +1,6 @@
 // `wirecat get URL`: fetch one name — http://, https://, gopher://, tftp:// — body to stdout.
 
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import {
   DEFAULT_GET_IDLE_TIMEOUT_MS,
@@ -9,6 +9,7 @@ import {
   type GetResult,
   get,
 } from '../client/get.js';
+import { WirecatError } from '../errors.js';
 import { parseCommandLine, parseCount, parseDuration, parseSize, usageError } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { clientTlsFrom, TLS_CLIENT_HELP, TLS_CLIENT_OPTIONS } from './tls-options.js';
@@ -85,6 +86,15 @@ function parseHeaders(lines: string[] = []): Record<string, string> {
   return headers;
 }
 
+/** The -o file, opened now so that a bad path is an error before anything is fetched. */
+function openOutput(path: string): Writable {
+  try {
+    return createWriteStream(path, { fd: openSync(path, 'w') });
+  } catch (err) {
+    throw new WirecatError('WIRECAT_IO', `cannot write ${path}: ${(err as Error).message}`);
+  }
+}
+
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(args, OPTIONS, 'get');
   if (values.help) {
@@ -99,7 +109,7 @@ export async function run(args: string[]): Promise<number> {
   applyTrace(values);
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
-  const output: Writable = values.output ? createWriteStream(values.output) : process.stdout;
+  const output: Writable = values.output ? openOutput(values.output) : process.stdout;
   const printHead = values.include || values.head;
   let result: GetResult;
   try {

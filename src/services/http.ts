@@ -15,6 +15,11 @@ import type { Service, ServiceDefinition, ServiceSettings } from './service.js';
 
 const TEXT = 'text/plain; charset=utf-8';
 
+/** A client must send a whole request head within this (slowloris); then 408 and a close. */
+export const HTTP_HEADERS_TIMEOUT_MS = 30_000;
+/** A client must send a whole request within this. */
+export const HTTP_REQUEST_TIMEOUT_MS = 60_000;
+
 function escapeHtml(text: string): string {
   return text.replace(
     /[&<>"']/g,
@@ -223,7 +228,13 @@ export const httpFiles: ServiceDefinition = {
       maxFileBytes: settings.maxFileBytes,
       maxNameBytes: settings.maxNameBytes,
     });
-    const server = http.createServer(staticFiles(root));
+    const server = http.createServer(
+      { headersTimeout: HTTP_HEADERS_TIMEOUT_MS, requestTimeout: HTTP_REQUEST_TIMEOUT_MS },
+      staticFiles(root),
+    );
+    // node:http enforces those timeouts from a timer it starts on 'listening'; this server
+    // never listens itself (the Host hands it sockets), so start that timer (unref'd) here.
+    server.emit('listening');
     // A client that half-closes after its request (printf … | nc) still gets the answer.
     (server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     const handler: StreamHandler = { end: () => {} }; // node:http handles the peer's FIN
@@ -239,6 +250,7 @@ export const httpFiles: ServiceDefinition = {
         server.emit('connection', conn.socket);
         return handler;
       },
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
     };
   },
 };
