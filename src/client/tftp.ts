@@ -29,6 +29,7 @@ import {
   OP,
   TFTP_ERROR,
 } from '../services/tftp/packet.js';
+import { sizeSocketBuffers } from '../services/tftp/service.js';
 import {
   type Clock,
   DEFAULT_TFTP_RETRIES,
@@ -215,6 +216,11 @@ async function transfer(
           ? new Receiver(env, defaults, start, run.sink, o.maxBytes ?? DEFAULT_CLIENT_MAX_BYTES)
           : new Sender(env, defaults, start, run.source);
       if (machine instanceof Receiver) hooks.attach?.(machine);
+      const attached = machine.onParams;
+      machine.onParams = (params) => {
+        sizeSocketBuffers(socket, params);
+        attached?.(params);
+      };
       const m = machine;
       socket.on('message', (msg, rinfo) => m.receive(msg, rinfo.address, rinfo.port));
       if (o.signal) {

@@ -225,6 +225,10 @@ class TftpService implements Service {
       };
     }
 
+    if (this.closing) {
+      cleanup(false);
+      return undefined;
+    }
     const family = isIP(rinfo.address) === 6 ? 6 : 4;
     const socket = createDatagramSocket(family);
     socket.on('error', () => {}); // ICMP errors from a vanished client: the timer handles it
@@ -278,6 +282,7 @@ class TftpService implements Service {
       },
     });
     socket.on('message', (msg, r) => machine.receive(msg, r.address, r.port));
+    sizeSocketBuffers(socket, machine.parameters);
     slot.machine = machine;
     slot.socket = socket;
     slot.ended = ended;
@@ -311,6 +316,28 @@ class TftpService implements Service {
     for (const r of this.running.values())
       r.machine?.abort(TFTP_ERROR.NOT_DEFINED, 'server shutting down', 'WIRECAT_SHUTDOWN');
     await Promise.all([...this.running.values()].map((r) => r.ended).filter(Boolean));
+  }
+}
+
+/** Linux's default socket buffer (net.core.rmem_default): smaller windows need nothing more. */
+const DEFAULT_SOCKET_BUFFER = 212_992;
+
+/**
+ * Make room for a whole window in the socket buffers (twice, for a retransmitted window in
+ * flight): a window larger than the buffer is dropped by the kernel, and then every window
+ * waits for a timeout (atftpd collapses to ~1 MB/s that way). The kernel caps it at rmem_max.
+ */
+export function sizeSocketBuffers(
+  socket: dgram.Socket,
+  params: { blksize: number; windowsize: number },
+): void {
+  const want = 2 * params.windowsize * (params.blksize + 32);
+  if (want <= DEFAULT_SOCKET_BUFFER) return;
+  try {
+    socket.setRecvBufferSize(want);
+    socket.setSendBufferSize(want);
+  } catch {
+    // Not allowed or not bound yet: the default buffers still work, only slower under bursts.
   }
 }
 
