@@ -8,6 +8,12 @@ export interface Limits {
   maxConnectionsPerSource: number;
   /** A connection with no bytes either way for this long is closed. 0 disables. */
   idleTimeoutMs: number;
+  /**
+   * A client must send its whole request within this: a Gopher selector, an HTTP request head
+   * (the whole request gets twice as long), a chat nickname. Then an error and a close: a client
+   * that sends a byte every few seconds never trips the idle timeout (slowloris). 0 disables.
+   */
+  requestTimeoutMs: number;
   /** Longest line or message a line-based service accepts; longer gets an error line and a close. */
   maxLineBytes: number;
   /** Bytes we hold for a peer that is not reading; past this we stop reading from it. */
@@ -29,6 +35,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxConnections: 10_000,
   maxConnectionsPerSource: 1_000,
   idleTimeoutMs: 300_000,
+  requestTimeoutMs: 30_000,
   maxLineBytes: 8_192,
   maxBufferedBytes: 1_048_576,
   flushDelayMs: 200,

@@ -137,12 +137,17 @@ export function runCli(
   });
 }
 
-/** Start `wirecat ARGS` in the background; it is killed (by PID) when the test ends. */
+/**
+ * Start `wirecat ARGS` in the background (under `wrapper`, e.g. ['prlimit', '--nofile=64'],
+ * when given); it is killed (by PID) when the test ends.
+ */
 export function spawnCli(
   t: TestContext,
   args: string[],
+  wrapper: string[] = [],
 ): ChildProcess & { output: () => string; errors: () => string } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const argv = [...wrapper, process.execPath, CLI, ...args];
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (d) => {

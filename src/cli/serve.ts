@@ -37,6 +37,7 @@ const OPTIONS = {
   'max-connections': { type: 'string' },
   'max-per-source': { type: 'string' },
   'idle-timeout': { type: 'string' },
+  'request-timeout': { type: 'string' },
   'max-line': { type: 'string' },
   'max-buffered': { type: 'string' },
   'flush-delay': { type: 'string' },
@@ -89,6 +90,8 @@ Limits (defaults):
   --max-connections N  connections open at once, all services (${L.maxConnections}); more are refused
   --max-per-source N   connections open at once from one address (${L.maxConnectionsPerSource})
   --idle-timeout T     close a connection quiet this long (${L.idleTimeoutMs / 1000}s; 0 = never)
+  --request-timeout T  time to send a whole request: Gopher selector, HTTP head, chat nickname
+                       (${L.requestTimeoutMs / 1000}s; 0 = never); then an error and a close
   --max-line BYTES     longest line for reverse/ack/stamp (${L.maxLineBytes}); longer: error line, close
   --max-buffered BYTES unsent bytes held for a peer that does not read (${L.maxBufferedBytes / 1_048_576}M)
   --flush-delay T      answer a partial line after this much quiet (${L.flushDelayMs}ms)
@@ -123,6 +126,8 @@ function limitsFrom(values: Record<string, string | boolean | undefined>): Parti
     limits.maxConnectionsPerSource = parseCount(v['max-per-source'], '--max-per-source', 1);
   if (v['idle-timeout'])
     limits.idleTimeoutMs = parseDuration(v['idle-timeout'], '--idle-timeout', 's');
+  if (v['request-timeout'])
+    limits.requestTimeoutMs = parseDuration(v['request-timeout'], '--request-timeout', 's');
   if (v['max-line']) limits.maxLineBytes = parseSize(v['max-line'], '--max-line');
   if (v['max-buffered']) limits.maxBufferedBytes = parseSize(v['max-buffered'], '--max-buffered');
   if (v['flush-delay']) limits.flushDelayMs = parseDuration(v['flush-delay'], '--flush-delay');

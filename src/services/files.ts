@@ -9,6 +9,7 @@ import type { Conn, StreamHandler } from '../transport/conn.js';
 import { normalizeAddress } from '../transport/endpoint.js';
 import { gopherTypeOf } from './content-types.js';
 import { FileRoot, type Listing } from './file-root.js';
+import { describeDeadline, requestDeadline } from './request-deadline.js';
 import type { Service, ServiceDefinition, ServiceSettings } from './service.js';
 
 /** Bytes read from the file per write: one chunk in flight, plus the socket's own buffer. */
@@ -51,12 +52,22 @@ class GopherSession implements StreamHandler {
   private started = false;
   private closed = false;
   private wake: (() => void) | undefined;
+  private readonly cancelDeadline: () => void;
 
   constructor(
     private readonly conn: Conn,
     private readonly root: FileRoot,
+    requestTimeoutMs: number,
   ) {
     this.lines = new LineDecoder(root.maxNameBytes);
+    this.cancelDeadline = requestDeadline(requestTimeoutMs, () => {
+      if (this.started || this.closed) return;
+      this.started = true;
+      conn.refuse(
+        'WIRECAT_REQUEST_TIMEOUT',
+        gopherError(`no complete selector line within ${describeDeadline(requestTimeoutMs)}`),
+      );
+    });
   }
 
   data(conn: Conn, chunk: Buffer): void {
@@ -66,6 +77,7 @@ class GopherSession implements StreamHandler {
     } catch (err) {
       if (!isWirecatError(err, 'WIRECAT_LINE_TOO_LONG')) throw err;
       this.started = true;
+      this.cancelDeadline();
       conn.refuse(
         'WIRECAT_NAME_TOO_LONG',
         gopherError(`selector longer than ${this.root.maxNameBytes} bytes`),
@@ -89,6 +101,7 @@ class GopherSession implements StreamHandler {
 
   close(): void {
     this.closed = true;
+    this.cancelDeadline();
     this.resume();
   }
 
@@ -100,6 +113,7 @@ class GopherSession implements StreamHandler {
 
   private start(raw: Buffer): void {
     this.started = true;
+    this.cancelDeadline();
     this.conn.pauseReading();
     // Gopher+ clients may append TAB and more fields: the selector is what comes before.
     const text = raw.toString('utf8');
@@ -195,6 +209,9 @@ export const files: ServiceDefinition = {
       maxFileBytes: settings.maxFileBytes,
       maxNameBytes: settings.maxNameBytes,
     });
-    return { name: 'files', openStream: (conn) => new GopherSession(conn, root) };
+    return {
+      name: 'files',
+      openStream: (conn) => new GopherSession(conn, root, settings.limits.requestTimeoutMs),
+    };
   },
 };

@@ -15,10 +15,18 @@ import type { Service, ServiceDefinition, ServiceSettings } from './service.js';
 
 const TEXT = 'text/plain; charset=utf-8';
 
-/** A client must send a whole request head within this (slowloris); then 408 and a close. */
-export const HTTP_HEADERS_TIMEOUT_MS = 30_000;
-/** A client must send a whole request within this. */
-export const HTTP_REQUEST_TIMEOUT_MS = 60_000;
+/**
+ * node:http's slowloris timers from Limits.requestTimeoutMs: the request head within it, the
+ * whole request within twice it (then 408 and a close), checked a few times per deadline.
+ */
+function requestTimers(requestTimeoutMs: number): http.ServerOptions {
+  if (!(requestTimeoutMs > 0)) return { headersTimeout: 0, requestTimeout: 0 };
+  return {
+    headersTimeout: requestTimeoutMs,
+    requestTimeout: 2 * requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(50, requestTimeoutMs / 4)),
+  };
+}
 
 function escapeHtml(text: string): string {
   return text.replace(
@@ -229,7 +237,7 @@ export const httpFiles: ServiceDefinition = {
       maxNameBytes: settings.maxNameBytes,
     });
     const server = http.createServer(
-      { headersTimeout: HTTP_HEADERS_TIMEOUT_MS, requestTimeout: HTTP_REQUEST_TIMEOUT_MS },
+      requestTimers(settings.limits.requestTimeoutMs),
       staticFiles(root),
     );
     // node:http enforces those timeouts from a timer it starts on 'listening'; this server

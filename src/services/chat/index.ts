@@ -36,7 +36,8 @@ export const chat: ServiceDefinition = {
     }
     return {
       name: 'chat',
-      openStream: (conn) => new Member(room, conn, settings.limits.maxBufferedBytes),
+      openStream: (conn) =>
+        new Member(room, conn, settings.limits.maxBufferedBytes, settings.limits.requestTimeoutMs),
     };
   },
 };

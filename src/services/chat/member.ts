@@ -5,6 +5,7 @@
 import { isWirecatError, type WirecatErrorCode } from '../../errors.js';
 import { LineDecoder, splitEnding } from '../../framing/line-decoder.js';
 import type { Conn, StreamHandler } from '../../transport/conn.js';
+import { describeDeadline, requestDeadline } from '../request-deadline.js';
 import { runLine } from './commands.js';
 import { FloodControl } from './flood.js';
 import type { Participant, Room } from './room.js';
@@ -16,11 +17,13 @@ export class Member implements StreamHandler, Participant {
   private readonly flood: FloodControl;
   private readonly maxQueueBytes: number;
   private gone = false;
+  private cancelNickDeadline: () => void = () => {};
 
   constructor(
     private readonly room: Room,
     private readonly conn: Conn,
     maxBufferedBytes: number,
+    nickTimeoutMs = 0,
   ) {
     const l = room.limits;
     this.lines = new LineDecoder(l.maxLineBytes);
@@ -35,6 +38,14 @@ export class Member implements StreamHandler, Participant {
     const here = room.nicks.length;
     this.tell(`*** welcome to the wirecat chat room (${here} here). /help lists the commands.`);
     this.askNick();
+    // Someone who never picks a name still holds a place in the room (maxUsers).
+    this.cancelNickDeadline = requestDeadline(nickTimeoutMs, () => {
+      if (this.nick === undefined)
+        this.kick(
+          `no nickname within ${describeDeadline(nickTimeoutMs)}`,
+          'WIRECAT_REQUEST_TIMEOUT',
+        );
+    });
   }
 
   private askNick(): void {
@@ -116,6 +127,7 @@ export class Member implements StreamHandler, Participant {
       this.askNick();
       return;
     }
+    this.cancelNickDeadline();
     this.room.join(this, nick);
     const others = this.room.nicks.filter((n) => n !== nick);
     this.tell(
@@ -134,6 +146,7 @@ export class Member implements StreamHandler, Participant {
   }
 
   close(): void {
+    this.cancelNickDeadline();
     this.gone = true;
     this.room.leave(this, 'left');
   }
