@@ -2,7 +2,7 @@
 // process, peer programs that skip locally and fail in CI when missing, temp folders.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -271,4 +271,32 @@ export async function openClient(
     }
   };
   return { socket, received, waitFor: waitForBytes, ended, closed };
+}
+
+/** Send UDP datagrams (`count`, back to back) with a forged source address and port (raw socket; needs root). */
+export function spoof(
+  from: [string, number],
+  to: [string, number],
+  payload: string,
+  count = 1,
+): Promise<string> {
+  const script = `
+import socket, struct, sys
+src, sport, dst, dport, data = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5].encode()
+udp = struct.pack('!HHHH', sport, dport, 8 + len(data), 0) + data
+ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                 socket.inet_aton(src), socket.inet_aton(dst))
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for _ in range(int(sys.argv[6])):
+    s.sendto(ip + udp, (dst, 0))
+print('sent')
+`;
+  return new Promise((resolve) => {
+    execFile(
+      'python3',
+      ['-c', script, from[0], String(from[1]), to[0], String(to[1]), payload, String(count)],
+      { timeout: 5000 },
+      (err, stdout, stderr) => resolve(err ? `failed: ${stderr || err.message}` : stdout.trim()),
+    );
+  });
 }

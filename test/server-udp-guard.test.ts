@@ -3,11 +3,10 @@
 // between two wirecat hosts (CVE-1999-0103, "Loop DoS" CVE-2024-2169).
 
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
 import { test } from 'node:test';
 import type { Host } from '../src/index.js';
-import { datagram, portOf, requirePeer, startHost } from './helpers.js';
+import { datagram, portOf, requirePeer, spoof, startHost } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -127,28 +126,6 @@ test('wildcard udp://0.0.0.0:0 binds each unicast address on one port', async (t
   const other = await bindUdp(t, port, '127.0.0.2');
   assert.ok(other, 'the port is bound on 0.0.0.0, not per unicast address');
 });
-
-/** Send one UDP datagram with a forged source address and port (raw socket; needs root). */
-function spoof(from: [string, number], to: [string, number], payload: string): Promise<string> {
-  const script = `
-import socket, struct, sys
-src, sport, dst, dport, data = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5].encode()
-udp = struct.pack('!HHHH', sport, dport, 8 + len(data), 0) + data
-ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
-                 socket.inet_aton(src), socket.inet_aton(dst))
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-s.sendto(ip + udp, (dst, 0))
-print('sent')
-`;
-  return new Promise((resolve) => {
-    execFile(
-      'python3',
-      ['-c', script, from[0], String(from[1]), to[0], String(to[1]), payload],
-      { timeout: 5000 },
-      (err, stdout, stderr) => resolve(err ? `failed: ${stderr || err.message}` : stdout.trim()),
-    );
-  });
-}
 
 function udpTraffic(host: Host): number {
   return host.stats.datagramsIn + host.stats.datagramsOut;

@@ -1,7 +1,8 @@
 // Who a UDP service may answer. Stops the echo↔chargen loop (CVE-1999-0103, CVE-2024-2169
 // "Loop DoS"), Fraggle-style reflection, and floods: no answer to privileged or service
-// source ports, to broadcast/multicast/unspecified sources, and at most N replies per
-// second per source address.
+// source ports, to broadcast/multicast/unspecified sources, to a peer that keeps sending our
+// own reply straight back (a loop with a service on a port we cannot know), and at most N
+// replies per second per source address.
 
 import { normalizeAddress } from '../transport/endpoint.js';
 
@@ -11,7 +12,23 @@ export type UdpDropReason =
   | 'service-port'
   | 'bad-source'
   | 'budget'
-  | 'reply-too-large';
+  | 'reply-too-large'
+  | 'loop';
+
+/**
+ * A peer address:port that sends us back one of our own recent replies this many times in a
+ * row, each within LOOP_WINDOW_MS of our latest reply to it, is a service answering us (echo,
+ * or another wirecat), not a client: we stop answering it. A client's retry repeats its
+ * request after a timeout, and a few times at most.
+ */
+export const LOOP_STREAK = 8;
+/** How soon after our latest reply a copy must come back to count towards LOOP_STREAK. */
+export const LOOP_WINDOW_MS = 100;
+/** Recent replies remembered per peer, so several datagrams looping at once are all seen. */
+export const LOOP_REPLIES_REMEMBERED = 8;
+
+/** How many bytes of a reply its fingerprint covers (with its length). */
+const FINGERPRINT_BYTES = 64;
 
 /** Options for a UdpGuard. */
 export interface UdpGuardOptions {
@@ -32,9 +49,26 @@ interface Bucket {
   at: number;
 }
 
+/** The recent replies sent to one address:port, and how often one came straight back. */
+interface RecentReplies {
+  prints: number[];
+  next: number;
+  at: number;
+  streak: number;
+}
+
+/** FNV-1a over the length and the first FINGERPRINT_BYTES bytes. */
+function fingerprint(bytes: Uint8Array): number {
+  let h = Math.imul(0x811c9dc5 ^ bytes.length, 0x01000193);
+  const n = Math.min(bytes.length, FINGERPRINT_BYTES);
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return h >>> 0;
+}
+
 /** Decides, datagram by datagram, whether answering is safe. */
 export class UdpGuard {
   private readonly buckets = new Map<string, Bucket>();
+  private readonly recent = new Map<string, RecentReplies>();
   private readonly now: () => number;
 
   constructor(private readonly options: UdpGuardOptions) {
@@ -47,6 +81,37 @@ export class UdpGuard {
     if (this.options.servicePorts.has(port)) return 'service-port';
     if (isBadSource(address)) return 'bad-source';
     return undefined;
+  }
+
+  /**
+   * True when `request` from address:port is one of our recent replies to it coming straight
+   * back for the LOOP_STREAK-th time in a row: we are looping with another service, so this
+   * one gets no answer (which ends the loop).
+   */
+  isLoop(address: string, port: number, request: Uint8Array): boolean {
+    const recent = this.recent.get(`${address}|${port}`);
+    if (recent === undefined) return false;
+    const back =
+      this.now() - recent.at <= LOOP_WINDOW_MS && recent.prints.includes(fingerprint(request));
+    recent.streak = back ? recent.streak + 1 : 0;
+    return recent.streak >= LOOP_STREAK;
+  }
+
+  /** Note the reply just sent to address:port (for isLoop); peers bounded like the budget. */
+  replied(address: string, port: number, reply: Uint8Array): void {
+    const key = `${address}|${port}`;
+    let recent = this.recent.get(key);
+    if (recent) this.recent.delete(key); // re-insert below: Map order is our LRU order
+    else {
+      if (this.recent.size >= this.options.sourcesTracked) {
+        this.recent.delete(this.recent.keys().next().value as string);
+      }
+      recent = { prints: [], next: 0, at: 0, streak: 0 };
+    }
+    recent.prints[recent.next] = fingerprint(reply);
+    recent.next = (recent.next + 1) % LOOP_REPLIES_REMEMBERED;
+    recent.at = this.now();
+    this.recent.set(key, recent);
   }
 
   /** Take one reply from the source's budget; false when it is spent for now. */
