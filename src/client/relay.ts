@@ -363,7 +363,6 @@ export async function relay(
     udp: true,
     create: (): Service => ({
       name: 'relay',
-      needsSocketStream: true,
       openStream(conn) {
         const { side, handler } = connSide(conn, 'client');
         side.pause();
