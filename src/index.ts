@@ -1,12 +1,27 @@
 // wirecat's public API: every CLI verb is one of these calls.
 
 export { type ConnectOptions, type ConnectResult, connect } from './client/connect.js';
+export type { FaultOptions } from './client/faults.js';
 export {
   type GetOptions,
   type GetResult,
   get,
   type ResponseHead,
 } from './client/get.js';
+export {
+  type ProbeCheck,
+  type ProbeOptions,
+  type ProbeReport,
+  type ProbeService,
+  probe,
+} from './client/probe.js';
+export {
+  type RelayEndpoint,
+  type RelayHandle,
+  type RelayOptions,
+  type RelayResult,
+  relay,
+} from './client/relay.js';
 export {
   fetchTftpUrl,
   type TftpClientOptions,
@@ -32,6 +47,7 @@ export {
   type SocketEventType,
   subscribeAll,
 } from './observe/channels.js';
+export { hexLines, startHexDump } from './observe/hexdump.js';
 export { renderMetrics } from './observe/metrics.js';
 export { type Recorder, readRecording, startRecording } from './observe/record.js';
 export { DEFAULT_STORE_LIMITS, EventStore, type StoreLimits } from './observe/store.js';
@@ -71,3 +87,9 @@ export {
   parseEndpoint,
   type Transport,
 } from './transport/endpoint.js';
+export { createSelfSignedCertificate } from './transport/self-signed.js';
+export {
+  loadServerCredentials,
+  type TlsClientConfig,
+  type TlsServerConfig,
+} from './transport/tls.js';
