@@ -143,8 +143,18 @@ class GopherSession implements StreamHandler {
       return await this.sendFile(selector, entry);
     } catch (err) {
       if (!(err instanceof WirecatError) || this.closed) throw err;
-      this.conn.end(gopherError(err.message));
+      this.done(gopherError(err.message));
     }
+  }
+
+  /**
+   * The answer is sent: half-close, and read again (we paused at the selector) so the peer's
+   * FIN is seen; a peer that never closes is cut after the linger. Without this a client that
+   * half-closed first left a paused, finished connection holding its slot until the idle timeout.
+   */
+  private done(last?: Buffer | string): void {
+    this.conn.resumeReading();
+    this.conn.finish(last);
   }
 
   private async sendMenu(folder: string, listing: Listing): Promise<void> {
@@ -159,7 +169,7 @@ class GopherSession implements StreamHandler {
         batch = '';
       }
     }
-    if (!this.closed) this.conn.end(batch);
+    if (!this.closed) this.done(batch);
   }
 
   private async sendFile(
@@ -186,7 +196,7 @@ class GopherSession implements StreamHandler {
     } finally {
       await file.handle.close();
     }
-    if (!this.closed) this.conn.end();
+    if (!this.closed) this.done();
   }
 }
 
