@@ -1,19 +1,43 @@
-// Bundles the CLI into dist/cli: a small entry file plus one chunk per verb, loaded lazily,
-// so `wirecat connect` starts without reading the server's code (start-up time is a feature).
+// Bundles the CLI into dist/cli: a tiny entry file, and one self-contained file per verb that
+// the entry imports only when that verb runs. No shared chunks: each extra module file costs
+// a resolve-and-load on every start, and start-up time is a feature (`wirecat connect` is
+// measured against nc in bench/).
 
-import { chmodSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
-await build({
-  entryPoints: { wirecat: 'src/cli/main.ts' },
-  outdir: 'dist/cli',
+const main = readFileSync('src/cli/main.ts', 'utf8');
+const verbs = [...main.matchAll(/import\('\.\/([a-z-]+)\.js'\)/g)].map((m) => m[1]);
+
+// The entry's `import('./serve.js')` etc. stay imports of the separately built verb files.
+const verbsStayExternal = {
+  name: 'verbs-stay-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/[a-z-]+\.js$/ }, (args) =>
+      args.importer.endsWith('main.ts') && verbs.includes(args.path.slice(2, -3))
+        ? { path: args.path, external: true }
+        : undefined,
+    );
+  },
+};
+
+const common = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
-  chunkNames: 'chunks/[name]-[hash]',
-  banner: { js: '#!/usr/bin/env node' },
+  format: 'esm',
   logLevel: 'warning',
+};
+await build({
+  ...common,
+  entryPoints: ['src/cli/main.ts'],
+  outfile: 'dist/cli/wirecat.js',
+  plugins: [verbsStayExternal],
+  banner: { js: '#!/usr/bin/env node' },
+});
+await build({
+  ...common,
+  entryPoints: Object.fromEntries(verbs.map((v) => [v, `src/cli/${v}.ts`])),
+  outdir: 'dist/cli',
 });
 chmodSync('dist/cli/wirecat.js', 0o755);

@@ -34,9 +34,22 @@ export type WirecatErrorCode =
   | 'WIRECAT_TFTP_REMOTE_ERROR'
   | 'WIRECAT_TFTP_SIZE_MISMATCH';
 
+// A brand shared by every copy of this module (each CLI verb is bundled on its own, and an
+// application may load two versions), so `instanceof` and isWirecatError work across them.
+const kBrand = Symbol.for('wirecat.error');
+
 /** An error wirecat raised on purpose: `code` is stable, `message` says what to do. */
 export class WirecatError extends Error {
   readonly code: WirecatErrorCode;
+  readonly [kBrand] = true;
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[kBrand] === true
+    );
+  }
 
   constructor(code: WirecatErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
