@@ -165,6 +165,21 @@ export class Conn {
     this.emit(outbound ? 'connect' : 'accept');
   }
 
+  /**
+   * Publish the accept event, then start with the handler `open` makes (a service's
+   * openStream); if `open` throws, only this connection is lost.
+   */
+  startWith(open: (conn: Conn) => StreamHandler): void {
+    // Published first: a service may write (and publish data-out) from inside `open`.
+    this.emit('accept');
+    try {
+      this.handler = open(this);
+    } catch (err) {
+      this.handler = IGNORE_INPUT;
+      this.serviceFailed(err);
+    }
+  }
+
   /** A copy of `chunk` that stays valid after the `data` call returns (no copy when owned). */
   keep(chunk: Buffer): Buffer {
     return this.readsBorrowed ? Buffer.from(chunk) : chunk;
@@ -308,10 +323,11 @@ export class Conn {
 
   // A bug in one service must cost one connection, never the process.
   private serviceFailed(err: unknown): void {
-    this.abort(
-      'WIRECAT_SERVICE_FAILED',
-      `the ${this.service} service failed: ${(err as Error)?.message ?? err}`,
-    );
+    this.abort('WIRECAT_SERVICE_FAILED', this.failureMessage(err));
+  }
+
+  private failureMessage(err: unknown): string {
+    return `the ${this.service} service failed: ${(err as Error)?.message ?? err}`;
   }
 
   private closeFirst(by: 'peer' | 'us'): void {
@@ -373,7 +389,12 @@ export class Conn {
     this.closed = true;
     if (this.closedFirstBy === undefined) this.closeFirst('peer');
     this.emit('close', this.failure ?? (hadError ? 'error' : undefined));
-    this.handler.close?.(this);
+    try {
+      this.handler.close?.(this);
+    } catch (err) {
+      // The socket is gone already: report the bug, and still release the slot below.
+      this.emit('error', 'WIRECAT_SERVICE_FAILED', this.failureMessage(err));
+    }
     this.onClosed?.(this);
   }
 }
