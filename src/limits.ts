@@ -16,7 +16,10 @@ export interface Limits {
   requestTimeoutMs: number;
   /** Longest line or message a line-based service accepts; longer gets an error line and a close. */
   maxLineBytes: number;
-  /** Bytes we hold for a peer that is not reading; past this we stop reading from it. */
+  /**
+   * Unsent bytes for a peer that does not read. We stop reading from it long before (at the
+   * socket's high-water mark); a service that goes on writing anyway is cut past this.
+   */
   maxBufferedBytes: number;
   /** reverse/ack/stamp: a partial line is answered after the client is quiet this long. */
   flushDelayMs: number;

@@ -212,3 +212,25 @@ test('maxBufferedBytes cuts a connection whose service ignores write() returning
   const error = events.find((e) => e.type === 'error');
   assert.match(error?.message ?? '', /peer is not reading: over 524288 bytes unsent/);
 });
+
+test('services that honour backpressure are never cut, even with maxBufferedBytes below one write', async (t) => {
+  const events = recordEvents(t, 'chargen');
+  // chargen writes about 63 KiB at a time, echo up to a whole 64 KiB read.
+  const host = await startHost(t, ['chargen=tcp://127.0.0.1:0', 'echo=tcp://127.0.0.1:0'], {
+    limits: { maxBufferedBytes: 16_384 },
+  });
+  const chargen = await openClient(t, portOf(host, 'chargen'));
+  chargen.socket.pause(); // let every buffer fill up, then read on
+  await new Promise((r) => setTimeout(r, 300));
+  chargen.socket.resume();
+  await chargen.waitFor((b) => b.length >= 8 * 1_048_576, '8 MiB of chargen', 20_000);
+  assert.ok(!events.some((e) => e.type === 'limit-hit'), 'chargen was cut');
+
+  const echo = await openClient(t, portOf(host, 'echo'));
+  echo.socket.pause();
+  const big = Buffer.alloc(8 * 1_048_576, 'e');
+  echo.socket.end(big);
+  await new Promise((r) => setTimeout(r, 300));
+  echo.socket.resume();
+  assert.equal((await echo.ended).length, big.length);
+});

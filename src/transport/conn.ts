@@ -187,17 +187,21 @@ export class Conn {
 
   /**
    * Send bytes. Returns false when the peer is behind: we then stop reading from it until it
-   * catches up (`drain`). Past `maxBufferedBytes` unsent, the connection is cut.
+   * catches up (`drain`). A service that goes on writing after that, past `maxBufferedBytes`
+   * unsent, has its connection cut.
    */
   write(data: Buffer | string): boolean {
     const socket = this.socket;
     if (!socket.writable) return false;
+    // A service that stops when told to wait holds at most one write past the high-water
+    // mark, however large; only writes made while already told to wait count to the limit.
+    const alreadyTold = socket.writableNeedDrain;
     const ok = socket.write(data);
     const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     this.bytesOut += size;
     if (channels['data-out'].hasSubscribers) this.emitData('data-out', data, size);
     if (!ok) {
-      if (socket.writableLength > this.maxBufferedBytes) {
+      if (alreadyTold && socket.writableLength > this.maxBufferedBytes) {
         this.emit('limit-hit', 'WIRECAT_BUFFER_LIMIT', 'maxBufferedBytes');
         this.abort(
           'WIRECAT_BUFFER_LIMIT',
