@@ -2,8 +2,8 @@
 // ways with half-close, limits, and optional fault injection (delay, rate, drop, reset, stall).
 
 import { DEFAULT_RELAY_QUEUE_BYTES, parseRelayEndpoint, relay } from '../client/relay.js';
-import { DEFAULT_LIMITS, type Limits } from '../limits.js';
-import { parseCommandLine, parseCount, parseDuration, parseSize, usageError } from './args.js';
+import { DEFAULT_LIMITS } from '../limits.js';
+import { parseCommandLine, parseDuration, parseSize, usageError } from './args.js';
 import { EXIT } from './exit-codes.js';
 import {
   applyObserve,
@@ -11,6 +11,7 @@ import {
   OBSERVE_HELP,
   OBSERVE_OPTIONS,
 } from './observe-options.js';
+import { limitsFrom } from './serve.js';
 import { printSummary } from './summary.js';
 import {
   clientTlsFrom,
@@ -92,19 +93,6 @@ Examples:
   wirecat relay udp://127.0.0.1:7000 udp://127.0.0.1:10007 -k --drop 25
   wirecat relay - tcp://127.0.0.1:10007 -v < file                 # like connect
 `;
-
-function limitsFrom(values: Record<string, unknown>): Partial<Limits> {
-  const v = values as Record<string, string | undefined>;
-  const limits: Partial<Limits> = {};
-  if (v['max-connections'])
-    limits.maxConnections = parseCount(v['max-connections'], '--max-connections', 1);
-  if (v['max-per-source'])
-    limits.maxConnectionsPerSource = parseCount(v['max-per-source'], '--max-per-source', 1);
-  if (v['idle-timeout'])
-    limits.idleTimeoutMs = parseDuration(v['idle-timeout'], '--idle-timeout', 's');
-  if (v['max-buffered']) limits.maxBufferedBytes = parseSize(v['max-buffered'], '--max-buffered');
-  return limits;
-}
 
 function percent(text: string): number {
   const n = Number(text.replace(/%$/, ''));

@@ -117,7 +117,10 @@ Examples:
 `;
 }
 
-function limitsFrom(values: Record<string, string | boolean | undefined>): Partial<Limits> {
+/** The limit options (serve's, also relay's) as Limits. */
+export function limitsFrom(
+  values: Record<string, string | boolean | undefined>,
+): Partial<Limits> {
   const v = values as Record<string, string | undefined>;
   const limits: Partial<Limits> = {};
   if (v['max-connections'])

@@ -23,7 +23,8 @@ export interface Side {
   readonly role: string;
   /** True when every chunk is one datagram (UDP): boundaries matter, there is no FIN. */
   readonly datagrams: boolean;
-  events: SideEvents | undefined;
+  /** Start delivering events to the relay (what arrived before is delivered first). */
+  attach(events: SideEvents): void;
   /** Send; false when the caller should wait for `drain`. */
   write(chunk: Buffer): boolean;
   /** We will send nothing more (FIN). */
@@ -73,12 +74,7 @@ export function connSide(conn: Conn, role: string): { side: Side; handler: Strea
   const side: Side = {
     role,
     datagrams: false,
-    get events() {
-      return early.events;
-    },
-    set events(events: SideEvents | undefined) {
-      if (events) early.attach(events);
-    },
+    attach: (events) => early.attach(events),
     write: (chunk) => conn.write(chunk),
     end: () => conn.end(),
     pause: () => conn.pauseReading(),
@@ -151,12 +147,7 @@ export function datagramSide(o: DatagramSideOptions): Side & { deliver(msg: Buff
   return {
     role: o.role,
     datagrams: true,
-    get events() {
-      return early.events;
-    },
-    set events(events: SideEvents | undefined) {
-      if (events) early.attach(events);
-    },
+    attach: (events) => early.attach(events),
     deliver(msg) {
       if (closed) return;
       arm();
@@ -235,12 +226,7 @@ export function stdioSide(input: Readable, output: Writable, role: string): Side
   return {
     role,
     datagrams: false,
-    get events() {
-      return early.events;
-    },
-    set events(events: SideEvents | undefined) {
-      if (events) early.attach(events);
-    },
+    attach: (events) => early.attach(events),
     write: (chunk) => output.write(chunk),
     end() {
       outputDone = true;

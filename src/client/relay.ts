@@ -242,7 +242,7 @@ class Session {
 
   private wire(side: Side, other: Side, outbound: Forwarder, inbound: Forwarder): void {
     let closed = false;
-    side.events = {
+    side.attach({
       data: (chunk) => outbound.push(chunk),
       end: () => {
         this.first(side.role);
@@ -262,7 +262,7 @@ class Session {
           this.done(this);
         }
       },
-    };
+    });
   }
 
   private first(who: string): void {
@@ -355,6 +355,7 @@ export async function relay(
     tls: options.tlsServer,
   });
   let sessionsStarted = 0;
+  const udpClosers: (() => void)[] = [];
   const definition: ServiceDefinition = {
     name: 'relay',
     summary: 'relays to another endpoint',
@@ -362,6 +363,10 @@ export async function relay(
     defaultPort: 0,
     udp: true,
     create: (): Service => ({
+      // The Host calls this on close: UDP sessions have no connection it could end.
+      close: async () => {
+        for (const end of udpClosers) end();
+      },
       name: 'relay',
       openStream(conn) {
         const { side, handler } = connSide(conn, 'client');
@@ -377,11 +382,12 @@ export async function relay(
         return handler;
       },
       serveDatagrams(socket, context) {
-        serveUdpSessions(socket, context, limits, () => {
+        const end = serveUdpSessions(socket, context, limits, () => {
           if (!options.keepOpen && sessionsStarted > 0) return undefined;
           sessionsStarted++;
           return join;
         });
+        udpClosers.push(end);
       },
     }),
   };
@@ -401,13 +407,16 @@ export async function relay(
   };
 }
 
-/** UDP on A: one session per source address and port, up to maxConnections at once. */
+/**
+ * UDP on A: one session per source address and port, up to maxConnections at once. Returns
+ * the function that ends every session.
+ */
 function serveUdpSessions(
   socket: dgram.Socket,
   context: { refuse(address: string, port: number): string | undefined; local: string },
   limits: Limits,
   admit: () => ((side: Side, onFail: (err: unknown) => void) => void) | undefined,
-): void {
+): () => void {
   const peers = new Map<string, ReturnType<typeof datagramSide>>();
   socket.on('message', (msg, rinfo) => {
     const key = formatHostPort(rinfo.address, rinfo.port);
@@ -431,6 +440,9 @@ function serveUdpSessions(
     }
     side.deliver(msg);
   });
+  return () => {
+    for (const side of [...peers.values()]) side.destroy();
+  };
 }
 
 /** Open B for one session. */
