@@ -300,3 +300,36 @@ print('sent')
     );
   });
 }
+
+/**
+ * Ask a one-shot service (qotd, daytime, time) on every transport: TCP IPv4 (sending nothing,
+ * no half-close: the server must close on its own), TCP IPv6 (sending `request`), Unix, and
+ * UDP over IPv4 and IPv6 (`request` as the datagram). Resolves with the five replies.
+ */
+export async function askOnEveryTransport(
+  t: TestContext,
+  service: string,
+  request: Buffer | string,
+  options: ServeOptions = {},
+): Promise<(Buffer | undefined)[]> {
+  const path = join(tempDir(t), `${service}.sock`);
+  const host = await startHost(
+    t,
+    [
+      'tcp://127.0.0.1:0',
+      'tcp://[::1]:0',
+      `unix:${path}`,
+      'udp://127.0.0.1:0',
+      'udp://[::1]:0',
+    ].map((endpoint) => `${service}=${endpoint}`),
+    options,
+  );
+  const [tcp4, tcp6, , udp4, udp6] = host.listeners.map((l) => l.port as number);
+  return [
+    await exchange(tcp4, [], { halfClose: false }),
+    await exchange({ host: '::1', port: tcp6 }, request),
+    await exchange({ path }, []),
+    await datagram(udp4, request),
+    await datagram(udp6, request, { host: '::1' }),
+  ];
+}

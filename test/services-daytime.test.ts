@@ -2,9 +2,16 @@
 // then close; ctime-style text by default, RFC 3339 on request; the clock pinned by `now`.
 
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { datagram, exchange, openClient, portOf, startHost, tempDir, waitFor } from './helpers.js';
+import {
+  askOnEveryTransport,
+  datagram,
+  exchange,
+  openClient,
+  portOf,
+  startHost,
+  waitFor,
+} from './helpers.js';
 
 const TEXT = /^(\w{3}) (\w{3}) ([ \d]\d) (\d\d):(\d\d):(\d\d) (\d{4})\r\n$/;
 const MONTHS = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ');
@@ -21,22 +28,7 @@ function parseText(reply: string): Date {
 }
 
 test('daytime over TCP, IPv6, Unix and UDP tells the time now as ctime text', async (t) => {
-  const path = join(tempDir(t), 'daytime.sock');
-  const host = await startHost(t, [
-    'daytime=tcp://127.0.0.1:0',
-    'daytime=tcp://[::1]:0',
-    `daytime=unix:${path}`,
-    'daytime=udp://127.0.0.1:0',
-    'daytime=udp://[::1]:0',
-  ]);
-  const [tcp4, tcp6, , udp4, udp6] = host.listeners.map((l) => l.port as number);
-  const replies = [
-    await exchange(tcp4, [], { halfClose: false }),
-    await exchange({ host: '::1', port: tcp6 }, 'ignored\r\n'),
-    await exchange({ path }, []),
-    await datagram(udp4, ''),
-    await datagram(udp6, 'anything', { host: '::1' }),
-  ];
+  const replies = await askOnEveryTransport(t, 'daytime', 'ignored\r\n');
   for (const reply of replies) {
     assert.ok(reply, 'no reply');
     const when = parseText(reply.toString());

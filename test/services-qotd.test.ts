@@ -2,12 +2,11 @@
 // built-in quotes and the quotes-file format (`%` lines, or blank lines), with its limits.
 
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { isWirecatError } from '../src/errors.js';
 import { serve } from '../src/index.js';
 import { BUILTIN_QUOTES, parseQuotes } from '../src/services/qotd.js';
-import { datagram, exchange, portOf, startHost, tempDir } from './helpers.js';
+import { askOnEveryTransport, datagram, exchange, portOf, startHost } from './helpers.js';
 
 const BUILTIN_REPLIES = new Set(BUILTIN_QUOTES.map((q) => `${q}\r\n`));
 
@@ -23,32 +22,12 @@ test('every built-in quote is a valid RFC 865 reply', () => {
   for (const reply of BUILTIN_REPLIES) assertRfc865(Buffer.from(reply));
 });
 
-test('qotd over TCP (IPv4, IPv6) and Unix sends one built-in quote and closes', async (t) => {
-  const path = join(tempDir(t), 'qotd.sock');
-  const host = await startHost(t, [
-    'qotd=tcp://127.0.0.1:0',
-    'qotd=tcp://[::1]:0',
-    `qotd=unix:${path}`,
-  ]);
-  const [four, six] = host.listeners.map((l) => l.port as number);
-  // The client sends nothing and does not half-close: the server closes on its own.
-  for (const target of [four, { host: '::1', port: six }, { path }]) {
-    const reply = await exchange(target, [], { halfClose: false });
-    assertRfc865(reply);
-    assert.ok(BUILTIN_REPLIES.has(reply.toString()), `not a built-in quote: ${reply}`);
-  }
+test('qotd over TCP, IPv6, Unix and UDP sends one built-in quote and closes', async (t) => {
   // Whatever the client sends is ignored.
-  const ignored = await exchange(four, 'give me a quote\r\n');
-  assert.ok(BUILTIN_REPLIES.has(ignored.toString()));
-});
-
-test('qotd over UDP answers any datagram with one quote', async (t) => {
-  const host = await startHost(t, ['qotd=udp://127.0.0.1:0', 'qotd=udp://[::1]:0']);
-  const [four, six] = host.listeners.map((l) => l.port as number);
-  for (const reply of [await datagram(four, ''), await datagram(six, 'x', { host: '::1' })]) {
+  for (const reply of await askOnEveryTransport(t, 'qotd', 'give me a quote\r\n')) {
     assert.ok(reply, 'no reply');
     assertRfc865(reply);
-    assert.ok(BUILTIN_REPLIES.has(reply.toString()));
+    assert.ok(BUILTIN_REPLIES.has(reply.toString()), `not a built-in quote: ${reply}`);
   }
 });
 
