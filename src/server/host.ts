@@ -268,7 +268,7 @@ export class Host {
     this.perSource.set(source, fromSource + 1);
     this.counters.connectionsTotal++;
     conn.onClosed = this.release;
-    conn.startWith((c) => service.openStream(c));
+    conn.startWith(service);
   }
 
   private refuse(socket: net.Socket, service: string, transport: string, limit: string): void {

@@ -166,14 +166,14 @@ export class Conn {
   }
 
   /**
-   * Publish the accept event, then start with the handler `open` makes (a service's
-   * openStream); if `open` throws, only this connection is lost.
+   * Publish the accept event, then start with the handler the service's openStream makes;
+   * if openStream throws, only this connection is lost.
    */
-  startWith(open: (conn: Conn) => StreamHandler): void {
-    // Published first: a service may write (and publish data-out) from inside `open`.
+  startWith(service: { openStream(conn: Conn): StreamHandler }): void {
+    // Published first: a service may write (and publish data-out) from inside openStream.
     this.emit('accept');
     try {
-      this.handler = open(this);
+      this.handler = service.openStream(this);
     } catch (err) {
       this.handler = IGNORE_INPUT;
       this.serviceFailed(err);
