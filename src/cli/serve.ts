@@ -118,9 +118,7 @@ Examples:
 }
 
 /** The limit options (serve's, also relay's) as Limits. */
-export function limitsFrom(
-  values: Record<string, string | boolean | undefined>,
-): Partial<Limits> {
+export function limitsFrom(values: Record<string, string | boolean | undefined>): Partial<Limits> {
   const v = values as Record<string, string | undefined>;
   const limits: Partial<Limits> = {};
   if (v['max-connections'])

@@ -39,7 +39,7 @@ export function sessionSummary(
   result: {
     bytesSent: number;
     bytesReceived: number;
-    closedFirstBy: 'peer' | 'us' | undefined;
+    closedFirstBy?: 'peer' | 'us';
     firstCloseMs?: number;
     durationMs: number;
   },

@@ -101,7 +101,8 @@ export class UdpGuard {
   replied(address: string, port: number, reply: Uint8Array): void {
     const key = `${address}|${port}`;
     let recent = this.recent.get(key);
-    if (recent) this.recent.delete(key); // re-insert below: Map order is our LRU order
+    if (recent)
+      this.recent.delete(key); // re-insert below: Map order is our LRU order
     else {
       if (this.recent.size >= this.options.sourcesTracked) {
         this.recent.delete(this.recent.keys().next().value as string);
