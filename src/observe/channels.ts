@@ -68,10 +68,10 @@ export function subscribeAll(listener: (event: SocketEvent) => void): () => void
 const origin = performance.timeOrigin;
 
 /** Publish an event if anyone listens. Build `event` lazily: callers test hasSubscribers first. */
-export function publish(event: Omit<SocketEvent, 'time'>): void {
+export function publish(event: Omit<SocketEvent, 'time'> & { time?: number }): void {
   const channel = channels[event.type];
   if (channel.hasSubscribers) {
-    (event as SocketEvent).time = origin + performance.now();
+    event.time = origin + performance.now();
     channel.publish(event);
   }
 }

@@ -343,22 +343,34 @@ export class Conn {
   emit(type: SocketEventType, reason?: string, message?: string): void {
     if (!channels[type].hasSubscribers) return;
     const bytes = type === 'close' ? this.bytesIn + this.bytesOut : undefined;
-    this.publishEvent(type, { bytes, reason, message });
+    this.publishEvent(type, bytes, undefined, reason, message);
   }
 
   private emitData(type: SocketEventType, data: Buffer | string, bytes: number): void {
-    this.publishEvent(type, { bytes, data: typeof data === 'string' ? Buffer.from(data) : data });
+    this.publishEvent(type, bytes, typeof data === 'string' ? Buffer.from(data) : data);
   }
 
-  private publishEvent(type: SocketEventType, detail: Partial<SocketEvent>): void {
+  // Every event object has the same shape (all fields, in the same order), so V8 keeps
+  // the publish path monomorphic; an object spread here cost 8% of an echo server's CPU.
+  private publishEvent(
+    type: SocketEventType,
+    bytes: number | undefined,
+    data?: Buffer,
+    reason?: string,
+    message?: string,
+  ): void {
     publish({
-      ...detail,
       type,
+      time: 0,
       id: this.id,
       service: this.service,
       transport: this.transport,
       local: this.local,
       remote: this.remote,
+      bytes,
+      data,
+      reason,
+      message,
     });
   }
 
