@@ -3,8 +3,9 @@
 // disturbing what the user is typing, `/quit` or Ctrl-D to half-close and wait for the
 // peer's last bytes, Ctrl-C to leave. Incoming control characters are shown, not obeyed.
 
-import readline from 'node:readline';
+import type readline from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
+import { lazyReadline } from '../lazy-modules.js';
 import { sanitizeText } from '../services/chat/sanitize.js';
 import type { Conn } from '../transport/conn.js';
 import type { SessionIo } from './session.js';
@@ -42,7 +43,7 @@ export class LinePrompt {
     handlers: { onLine(line: string): void; onEnd(): void; onInterrupt(): void },
   ) {
     this.output = options.output;
-    this.rl = readline.createInterface({
+    this.rl = lazyReadline().createInterface({
       input: options.input,
       output: options.output,
       prompt: options.prompt ?? DEFAULT_PROMPT,
@@ -89,9 +90,10 @@ export class LinePrompt {
   /** Erase the prompt and the input typed so far (all their rows); cursor to their start. */
   private clearPrompt(): void {
     const { rows } = this.rl.getCursorPos();
-    if (rows > 0) readline.moveCursor(this.output, 0, -rows);
-    readline.cursorTo(this.output, 0);
-    readline.clearScreenDown(this.output);
+    const { moveCursor, cursorTo, clearScreenDown } = lazyReadline();
+    if (rows > 0) moveCursor(this.output, 0, -rows);
+    cursorTo(this.output, 0);
+    clearScreenDown(this.output);
   }
 
   /** Stop prompting (leaves the terminal as it was). Calls `onEnd` if still open. */

@@ -3,7 +3,7 @@
 
 import net from 'node:net';
 import { WirecatError, type WirecatErrorCode } from '../errors.js';
-import { channels, publish, type SocketEvent, type SocketEventType } from '../observe/channels.js';
+import { channels, publish, type SocketEventType } from '../observe/channels.js';
 import { formatHostPort, normalizeAddress } from './endpoint.js';
 
 /**

@@ -4,8 +4,8 @@
 import type dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
-import tls from 'node:tls';
 import { WirecatError } from '../errors.js';
+import { lazyTls } from '../lazy-modules.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { createDatagramSocket } from './listen.js';
 import { type TlsClientConfig, tlsConnectOptions, tlsFailure } from './tls.js';
@@ -68,7 +68,9 @@ export function dialStream(
     endpoint.transport === 'unix'
       ? net.connect({ path: endpoint.path, allowHalfOpen: true })
       : endpoint.transport === 'tls'
-        ? tls.connect({ ...tlsConnectOptions(host, tlsConfig), host, port }).setNoDelay(true)
+        ? lazyTls()
+            .connect({ ...tlsConnectOptions(host, tlsConfig), host, port })
+            .setNoDelay(true)
         : net.connect({ host, port, allowHalfOpen: true, noDelay: true });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -6,8 +6,8 @@ import { lookup } from 'node:dns/promises';
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { networkInterfaces } from 'node:os';
-import tls from 'node:tls';
 import { WirecatError } from '../errors.js';
+import { lazyTls } from '../lazy-modules.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { type TlsServerConfig, tlsServerOptions } from './tls.js';
 
@@ -103,7 +103,7 @@ export async function listenStream(
         `${formatEndpoint(endpoint)} needs a certificate: give --cert FILE --key FILE, or --self-signed for local testing`,
       );
     }
-    const tlsServer = tls.createServer(tlsServerOptions(tlsConfig));
+    const tlsServer = lazyTls().createServer(tlsServerOptions(tlsConfig));
     tlsServer.on('secureConnection', (socket) => {
       socket.allowHalfOpen = true; // see tlsServerOptions
       socket.setNoDelay(true);

@@ -3,8 +3,8 @@
 // Node 20 has no certificate generator; this file encodes the few ASN.1 shapes needed
 // instead of pulling in a large dependency tree for one certificate.
 
-import { generateKeyPairSync, randomBytes, sign, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
+import { lazyCrypto } from '../lazy-modules.js';
 
 /** How long a generated certificate is valid (it is meant to live as long as one test run). */
 export const SELF_SIGNED_VALIDITY_DAYS = 7;
@@ -85,6 +85,7 @@ export function createSelfSignedCertificate(
   names: readonly string[] = [],
   now = new Date(),
 ): SelfSignedCertificate {
+  const { generateKeyPairSync, randomBytes, sign, X509Certificate } = lazyCrypto();
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const all = [...new Set([...SELF_SIGNED_DEFAULT_NAMES, ...names])];
   const generalNames = all.map((name) =>

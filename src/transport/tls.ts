@@ -4,8 +4,9 @@
 
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { WirecatError } from '../errors.js';
+import { lazyTls } from '../lazy-modules.js';
 import { type Endpoint, formatEndpoint } from './endpoint.js';
 import { createSelfSignedCertificate } from './self-signed.js';
 
@@ -47,7 +48,7 @@ function readPem(path: string, what: string): Buffer {
 export function loadServerCredentials(certPath: string, keyPath: string): TlsServerConfig {
   const config = { cert: readPem(certPath, 'certificate'), key: readPem(keyPath, 'key') };
   try {
-    tls.createSecureContext(config);
+    lazyTls().createSecureContext(config);
   } catch (err) {
     throw new WirecatError(
       'WIRECAT_BAD_CONFIG',
@@ -97,7 +98,7 @@ export function tlsConnectOptions(
   const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = {
     // SNI carries names only (RFC 6066 section 3); an IP address is checked but not sent.
     servername: isIP(name) ? undefined : name,
-    checkServerIdentity: (_host, cert) => tls.checkServerIdentity(name, cert),
+    checkServerIdentity: (_host, cert) => lazyTls().checkServerIdentity(name, cert),
     ca: config.ca,
     rejectUnauthorized: !config.insecure,
     minVersion: TLS_MIN_VERSION,
