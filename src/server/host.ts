@@ -211,8 +211,11 @@ export class Host {
       this.tls,
     );
     server.on('error', () => {}); // accept errors (EMFILE) are retried by libuv; never crash
-    // A failed handshake never becomes a connection; the trace still shows it.
+    // A failed handshake never becomes a connection; the trace still shows it. With a listener
+    // here node:tls no longer closes the socket itself (a handshake timeout left a silent client
+    // connected for ever, uncounted by any limit, and blocking close()): we do.
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
+      socket.destroy();
       publish({
         type: 'error',
         id: 0,
