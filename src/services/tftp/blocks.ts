@@ -21,22 +21,61 @@ export interface BlockSink {
 }
 
 /**
- * Reads a file descriptor in order with readSync. A thread-pool read per block would cost more
- * than the whole lock-step round trip (tens of µs); a block read from the page cache costs a
- * few, and one read never blocks for more than one block.
+ * Bytes a FileSource reads at once (one readSync per 128 blocks of 512 bytes). Per transfer,
+ * and only as much as the file holds when it is smaller.
+ */
+export const TFTP_READ_AHEAD_BYTES = 65_536;
+
+/**
+ * Reads a file descriptor in order with readSync, TFTP_READ_AHEAD_BYTES at a time, and hands
+ * out blocks from that buffer. A thread-pool read per block would cost more than the whole
+ * lock-step round trip (tens of µs); even a synchronous read per block (a syscall and a trip
+ * through the fs binding, a few µs) is most of a Node server's own work per block. A read
+ * never blocks for more than the read-ahead from the page cache. Reads at least half the
+ * read-ahead long (large blksizes) go straight into the caller's buffer.
  */
 export class FileSource implements BlockSource {
   private position = 0;
-  constructor(private readonly fd: number) {}
+  private chunk: Buffer | undefined;
+  private start = 0;
+  private end = 0;
+  private eof = false;
+  /** `sizeHint`: the file's size when known, so a small file gets a small buffer. */
+  constructor(
+    private readonly fd: number,
+    private readonly sizeHint = Number.POSITIVE_INFINITY,
+  ) {}
   read(into: Buffer, offset: number, length: number): number {
     let got = 0;
     while (got < length) {
-      const n = readSync(this.fd, into, offset + got, length - got, this.position);
-      if (n === 0) break;
+      if (this.start === this.end) {
+        if (this.eof) break;
+        if (2 * (length - got) >= TFTP_READ_AHEAD_BYTES) {
+          const n = this.readAt(into, offset + got, length - got);
+          if (n === 0) break;
+          got += n;
+          continue;
+        }
+        this.chunk ??= Buffer.allocUnsafe(
+          Math.max(1, Math.min(TFTP_READ_AHEAD_BYTES, this.sizeHint + 1)),
+        );
+        this.start = 0;
+        this.end = this.readAt(this.chunk, 0, this.chunk.length);
+        if (this.end === 0) break;
+        continue;
+      }
+      const n = Math.min(length - got, this.end - this.start);
+      this.chunk!.copy(into, offset + got, this.start, this.start + n);
+      this.start += n;
       got += n;
-      this.position += n;
     }
     return got;
+  }
+  private readAt(into: Buffer, offset: number, length: number): number {
+    const n = readSync(this.fd, into, offset, length, this.position);
+    this.position += n;
+    if (n === 0) this.eof = true;
+    return n;
   }
 }
 

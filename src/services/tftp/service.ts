@@ -206,7 +206,7 @@ class TftpService implements Service {
         closeFile();
         return refuse(negotiated);
       }
-      const raw = new FileSource(file.handle.fd);
+      const raw = new FileSource(file.handle.fd, file.size);
       const source = mode === 'netascii' ? new NetasciiSource(raw) : raw;
       const oack = negotiated.oack.length > 0 ? encodeOack(negotiated.oack) : undefined;
       machineFor = (env) => new Sender(env, negotiated.params, { peer, oack }, source);

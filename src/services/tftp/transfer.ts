@@ -16,6 +16,7 @@ import {
   decodePacket,
   encodeAck,
   encodeError,
+  MAX_BLKSIZE,
   MalformedPacketError,
   OP,
   opName,
@@ -160,6 +161,7 @@ abstract class Machine {
       return void this.strayTid(address, port);
     }
     if (this.finished) return void this.afterFinish(buf);
+    if (this.fastPath(buf)) return;
     let packet: Packet;
     try {
       packet = decodePacket(buf);
@@ -181,6 +183,12 @@ abstract class Machine {
   /** Send the first packet (the request, the OACK, or DATA 1 / ACK 0) and start the timer. */
   abstract start(): void;
   protected abstract onPacket(packet: Packet): void;
+  /**
+   * Handle the one packet a transfer mostly sees (ACK for a sender, DATA for a receiver)
+   * straight from the bytes, without a decoded Packet object; false: decode it the long way.
+   * Only packets decodePacket would accept unchanged take this path.
+   */
+  protected abstract fastPath(buf: Buffer): boolean;
   protected abstract retransmit(): void;
   /** A packet from the peer after the end (the receiver's dally answers a lost final ACK). */
   protected afterFinish(_buf: Buffer): void {}
@@ -332,6 +340,14 @@ export class Sender extends Machine {
   private readonly window: Buffer[] = [];
   private readonly lengths: number[] = [];
   private readonly spare: Buffer[] = [];
+  /**
+   * The packet of the next block not yet in the window, read after the last send (like
+   * tftpd-hpa's read-ahead) so that the file read is not between an ACK and the next DATA.
+   */
+  private ahead: Buffer | undefined;
+  private aheadLength = 0;
+  /** A read error met while reading ahead: reported when that block is due, not before. */
+  private aheadError: unknown;
 
   constructor(
     env: TransferEnv,
@@ -349,6 +365,23 @@ export class Sender extends Machine {
     this.arm();
   }
 
+  protected fastPath(buf: Buffer): boolean {
+    if (buf.length !== 4 || buf[0] !== 0 || buf[1] !== OP.ACK || this.phase !== 'data')
+      return false;
+    this.onAck((buf[2] << 8) | buf[3]);
+    return true;
+  }
+
+  private onAck(block: number): void {
+    const delta = (block - (this.acked & 0xffff)) & 0xffff;
+    // delta 0: a duplicate (Sorcerer's Apprentice: never answer it); beyond what we sent: stale.
+    if (delta === 0 || delta > this.window.length) return;
+    this.advance(delta);
+    if (this.acked === this.lastBlock) return void this.succeed();
+    this.progress();
+    this.sendWindow();
+  }
+
   protected onPacket(packet: Packet): void {
     if (packet.op === OP.ACK) {
       if (this.phase !== 'data') {
@@ -359,14 +392,7 @@ export class Sender extends Machine {
         this.sendWindow();
         return;
       }
-      const delta = (packet.block - (this.acked & 0xffff)) & 0xffff;
-      // delta 0: a duplicate (Sorcerer's Apprentice: never answer it); beyond what we sent: stale.
-      if (delta === 0 || delta > this.window.length) return;
-      this.advance(delta);
-      if (this.acked === this.lastBlock) return void this.succeed();
-      this.progress();
-      this.sendWindow();
-      return;
+      return void this.onAck(packet.block);
     }
     if (packet.op === OP.OACK) {
       if (this.phase === 'request') {
@@ -395,31 +421,66 @@ export class Sender extends Machine {
   /** Send blocks acked+1 … acked+windowsize: resend the ones held, read the rest. */
   private sendWindow(): void {
     const size = this.params.windowsize;
-    const blksize = this.params.blksize;
     for (let i = 0; i < size; i++) {
       const block = this.acked + i + 1;
       if (block > this.lastBlock) break;
-      if (i >= this.window.length) {
-        const buf = this.spare.pop() ?? Buffer.allocUnsafe(blksize + 4);
-        let n: number;
-        try {
-          n = this.source.read(buf, 4, blksize);
-        } catch (err) {
-          return void this.fail(
-            new WirecatError('WIRECAT_IO', `cannot read the file: ${(err as Error).message}`),
-            TFTP_ERROR.NOT_DEFINED,
-            'read error',
-          );
-        }
-        buf.writeUInt16BE(OP.DATA, 0);
-        buf.writeUInt16BE(block & 0xffff, 2);
-        this.window.push(buf);
-        this.lengths.push(n + 4);
-        if (n < blksize) this.lastBlock = block;
-      }
+      if (i >= this.window.length && !this.addToWindow(block)) return;
       const buf = this.window[i];
       this.send(buf.length === this.lengths[i] ? buf : buf.subarray(0, this.lengths[i]));
     }
+    // The peer now has work to do before it answers: read the next block meanwhile.
+    this.readAhead(this.acked + this.window.length + 1);
+  }
+
+  /** Put the packet of `block` (the one after the window) into the window; false: failed. */
+  private addToWindow(block: number): boolean {
+    let buf = this.ahead;
+    let n = this.aheadLength;
+    this.ahead = undefined;
+    if (buf === undefined) {
+      if (this.aheadError !== undefined) return this.failRead(this.aheadError);
+      buf = this.spare.pop() ?? Buffer.allocUnsafe(this.params.blksize + 4);
+      try {
+        n = this.readBlock(buf, block);
+      } catch (err) {
+        return this.failRead(err);
+      }
+    }
+    buf.writeUInt16BE(OP.DATA, 0);
+    buf.writeUInt16BE(block & 0xffff, 2);
+    this.window.push(buf);
+    this.lengths.push(n + 4);
+    return true;
+  }
+
+  private readAhead(block: number): void {
+    if (this.ahead !== undefined || this.aheadError !== undefined) return;
+    if (block > this.lastBlock || this.finished) return;
+    const buf = this.spare.pop() ?? Buffer.allocUnsafe(this.params.blksize + 4);
+    try {
+      this.aheadLength = this.readBlock(buf, block);
+      this.ahead = buf;
+    } catch (err) {
+      this.aheadError = err;
+      this.spare.push(buf);
+    }
+  }
+
+  /** Read block `block`'s bytes into `buf` after its header; a short block is the last. */
+  private readBlock(buf: Buffer, block: number): number {
+    const blksize = this.params.blksize;
+    const n = this.source.read(buf, 4, blksize);
+    if (n < blksize) this.lastBlock = block;
+    return n;
+  }
+
+  private failRead(err: unknown): false {
+    this.fail(
+      new WirecatError('WIRECAT_IO', `cannot read the file: ${(err as Error).message}`),
+      TFTP_ERROR.NOT_DEFINED,
+      'read error',
+    );
+    return false;
   }
 
   protected retransmit(): void {
@@ -472,28 +533,38 @@ export class Receiver extends Machine {
     this.send(this.pending);
   }
 
+  protected fastPath(buf: Buffer): boolean {
+    if (buf.length < 4 || buf[0] !== 0 || buf[1] !== OP.DATA || this.phase !== 'data') return false;
+    if (buf.length - 4 > MAX_BLKSIZE) return false; // decodePacket refuses it
+    this.onData((buf[2] << 8) | buf[3], buf.subarray(4));
+    return true;
+  }
+
+  private onData(block: number, data: Buffer): void {
+    const delta = (block - (this.expected & 0xffff)) & 0xffff;
+    if (delta === 0) return void this.take(data);
+    if (this.paused) return;
+    if (delta >= HALF) {
+      // Old block: our ACK was lost. Answer once per position, never in a loop.
+      if (!this.answeredDuplicate && this.expected > 1) {
+        this.answeredDuplicate = true;
+        this.stats.retransmits++;
+        this.ack();
+      }
+    } else if (!this.answeredGap) {
+      // RFC 7440: a gap in the window: ACK the last block in order so the sender restarts there.
+      this.answeredGap = true;
+      this.stats.retransmits++;
+      this.ack();
+    }
+  }
+
   protected onPacket(packet: Packet): void {
     if (packet.op === OP.DATA) {
       if (this.phase === 'request') {
         this.phase = 'data'; // the server took no option: RFC 1350 defaults stand
       }
-      const delta = (packet.block - (this.expected & 0xffff)) & 0xffff;
-      if (delta === 0) return void this.take(packet.data);
-      if (this.paused) return;
-      if (delta >= HALF) {
-        // Old block: our ACK was lost. Answer once per position, never in a loop.
-        if (!this.answeredDuplicate && this.expected > 1) {
-          this.answeredDuplicate = true;
-          this.stats.retransmits++;
-          this.ack();
-        }
-      } else if (!this.answeredGap) {
-        // RFC 7440: a gap in the window: ACK the last block in order so the sender restarts there.
-        this.answeredGap = true;
-        this.stats.retransmits++;
-        this.ack();
-      }
-      return;
+      return void this.onData(packet.block, packet.data);
     }
     if (packet.op === OP.OACK && this.phase === 'request') {
       if (!this.acceptOack(packet.options)) return;
