@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { test } from 'node:test';
+import { EventStore } from '../src/observe/store.js';
 import { LOOP_STREAK } from '../src/server/udp-guard.js';
 import { figure, serveChild, sleep } from './attack-helpers.js';
 import { datagram, portOf, requirePeer, spoof, startHost, waitFor } from './helpers.js';
@@ -161,4 +162,21 @@ test('amplification: no UDP reply is larger than max(request, maxDatagramReply),
     t,
     `amplification: worst ${worst.factor.toFixed(1)}x on the wire (${worst.service}, ${worst.size}-byte request); every reply <= max(request, ${cap}); dropped as too large: ${refused.join(' ')}`,
   );
+});
+
+test('UDP from thousands of source ports with nobody watching: the dashboard store stays within maxFlows', async (t) => {
+  const store = new EventStore({ maxFlows: 200 });
+  t.after(store.subscribe());
+  const host = await startHost(t, ['echo=udp://127.0.0.1:0']);
+  const port = portOf(host, 'echo', 'udp');
+  // Each socket is a new peer (address:port) — what a scan or forged sources look like.
+  const peers = 2_000;
+  for (let i = 0; i < peers; i += 100) {
+    await Promise.all(
+      Array.from({ length: 100 }, (_, j) => datagram(port, `p${i + j}`, { timeoutMs: 2000 })),
+    );
+  }
+  assert.equal(host.stats.datagramsIn, peers);
+  assert.ok(store.flows.size <= 200, `${store.flows.size} flows kept, limit 200`);
+  figure(t, `store: ${peers} UDP peers, no viewer: ${store.flows.size} flows kept (maxFlows 200)`);
 });
