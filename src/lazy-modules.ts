@@ -4,8 +4,12 @@
 
 import { createRequire } from 'node:module';
 
-const require = createRequire(import.meta.url);
+let require: NodeJS.Require | undefined;
+const load = <T>(name: string): T => {
+  require ??= createRequire(import.meta.url);
+  return require(name) as T;
+};
 
-export const lazyTls = (): typeof import('node:tls') => require('node:tls');
-export const lazyCrypto = (): typeof import('node:crypto') => require('node:crypto');
-export const lazyReadline = (): typeof import('node:readline') => require('node:readline');
+export const lazyTls = () => load<typeof import('node:tls')>('node:tls');
+export const lazyCrypto = () => load<typeof import('node:crypto')>('node:crypto');
+export const lazyReadline = () => load<typeof import('node:readline')>('node:readline');

@@ -3,6 +3,7 @@
 // output unchanged. Binary-safe, with backpressure both ways (the session is session.ts).
 
 import type net from 'node:net';
+import { monotonicMs } from '../monotonic.js';
 import { Conn } from '../transport/conn.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, dialStream } from '../transport/dial.js';
 import { type Endpoint, parseEndpoint } from '../transport/endpoint.js';
@@ -37,7 +38,7 @@ export async function connect(
   options: ConnectOptions = {},
 ): Promise<ConnectResult> {
   const endpoint = typeof target === 'string' ? parseEndpoint(target) : target;
-  const started = performance.now();
+  const started = monotonicMs();
   const socket = await dialStream(
     endpoint,
     options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,

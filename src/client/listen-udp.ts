@@ -5,6 +5,7 @@
 
 import type dgram from 'node:dgram';
 import { Readable } from 'node:stream';
+import { monotonicMs } from '../monotonic.js';
 import { channels, publish } from '../observe/channels.js';
 import { type Endpoint, formatEndpoint, formatHostPort } from '../transport/endpoint.js';
 import { listenDatagram } from '../transport/listen.js';
@@ -39,7 +40,7 @@ export async function listenUdp(
   endpoint: Endpoint,
   options: ListenOptions,
 ): Promise<Omit<Listener, 'close'>> {
-  const started = performance.now();
+  const started = monotonicMs();
   const { sockets, bound } = await listenDatagram(endpoint);
   const local = formatEndpoint(bound);
   const peers = new Map<string, Peer>();
@@ -129,7 +130,7 @@ export async function listenUdp(
     for (const socket of sockets) socket.close();
     if (totals.dropped > 0)
       options.onNotice?.(`${totals.dropped} datagrams dropped: the output was not keeping up`);
-    finish({ ...totals, durationMs: performance.now() - started });
+    finish({ ...totals, durationMs: monotonicMs() - started });
   };
 
   if (options.lineMode) {

@@ -6,6 +6,7 @@
 import type net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { WirecatError } from '../errors.js';
+import { monotonicMs } from '../monotonic.js';
 import type { Conn, StreamHandler } from '../transport/conn.js';
 import { type Endpoint, formatEndpoint, parseEndpoint } from '../transport/endpoint.js';
 import { listenStream } from '../transport/listen.js';
@@ -98,7 +99,7 @@ async function listenOnce(endpoint: Endpoint, options: ListenOptions): Promise<S
   const first = new Promise<net.Socket>((resolve) => {
     accepted = resolve;
   });
-  const started = performance.now();
+  const started = monotonicMs();
   const { server, bound } = await listenStream(
     endpoint,
     (socket) => {
@@ -136,7 +137,7 @@ async function listenOnce(endpoint: Endpoint, options: ListenOptions): Promise<S
  * At the input's end every connection is half-closed, and later ones right after accept.
  */
 async function listenMany(endpoint: Endpoint, options: ListenOptions): Promise<Started> {
-  const started = performance.now();
+  const started = monotonicMs();
   const maxClients = options.maxClients ?? DEFAULT_LISTEN_MAX_CLIENTS;
   const open = new Set<Conn>();
   const totals = { peers: 0, bytesSent: 0, bytesReceived: 0 };
@@ -152,7 +153,7 @@ async function listenMany(endpoint: Endpoint, options: ListenOptions): Promise<S
     if (stopping && open.size === 0) {
       closeServer(server);
       fanIn.close();
-      finish({ ...totals, durationMs: performance.now() - started });
+      finish({ ...totals, durationMs: monotonicMs() - started });
     }
   };
   const handler: StreamHandler = {

@@ -5,6 +5,7 @@
 
 import { Readable, type Writable } from 'node:stream';
 import { WirecatError } from '../errors.js';
+import { monotonicMs } from '../monotonic.js';
 import type { Conn, StreamHandler } from '../transport/conn.js';
 import { type LineModeOptions, startLineMode } from './interactive.js';
 
@@ -67,7 +68,7 @@ export interface SessionIo {
 export function runSession(
   conn: Conn,
   options: SessionOptions,
-  started = performance.now(),
+  started = monotonicMs(),
 ): Promise<SessionResult> {
   const io = options.lineMode ? startLineMode(options.lineMode, options.crlf) : rawIo(options);
   return new Promise<SessionResult>((resolve, reject) => {
@@ -86,7 +87,7 @@ export function runSession(
           bytesReceived: c.bytesIn,
           closedFirstBy: c.closedFirstBy,
           firstCloseMs: c.closedFirstAt === undefined ? undefined : c.closedFirstAt - started,
-          durationMs: performance.now() - started,
+          durationMs: monotonicMs() - started,
         });
       },
     };

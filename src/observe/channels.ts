@@ -65,12 +65,15 @@ export function subscribeAll(listener: (event: SocketEvent) => void): () => void
   };
 }
 
-const origin = performance.timeOrigin;
+// Read on first publish: touching `performance` loads perf_hooks, which a run with no
+// subscriber never needs.
+let origin: number | undefined;
 
 /** Publish an event if anyone listens. Build `event` lazily: callers test hasSubscribers first. */
 export function publish(event: Omit<SocketEvent, 'time'> & { time?: number }): void {
   const channel = channels[event.type];
   if (channel.hasSubscribers) {
+    origin ??= performance.timeOrigin;
     event.time = origin + performance.now();
     channel.publish(event);
   }

@@ -3,6 +3,7 @@
 
 import net from 'node:net';
 import { WirecatError, type WirecatErrorCode } from '../errors.js';
+import { monotonicMs } from '../monotonic.js';
 import { channels, publish, type SocketEventType } from '../observe/channels.js';
 import { formatHostPort, normalizeAddress } from './endpoint.js';
 
@@ -80,7 +81,7 @@ export class Conn {
   readonly openedAt = Date.now();
   /** Who closed first: 'peer' once we saw its FIN/RST, 'us' once we ended; undefined while open. */
   closedFirstBy: 'peer' | 'us' | undefined;
-  /** When the first FIN, RST or close happened (performance.now() milliseconds). */
+  /** When the first FIN, RST or close happened (monotonicMs()). */
   closedFirstAt: number | undefined;
   /** The reason code of an abnormal end (ECONNRESET, WIRECAT_IDLE_TIMEOUT, …). */
   failure: string | undefined;
@@ -336,7 +337,7 @@ export class Conn {
 
   private closeFirst(by: 'peer' | 'us'): void {
     this.closedFirstBy = by;
-    this.closedFirstAt = performance.now();
+    this.closedFirstAt = monotonicMs();
   }
 
   /** Publish a lifecycle event about this connection. */

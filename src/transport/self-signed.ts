@@ -71,7 +71,8 @@ function ipBytes(address: string): Buffer {
   return out;
 }
 
-const ECDSA_WITH_SHA256 = sequence(oid('1.2.840.10045.4.3.2'));
+// Built on use, not at load: every `wirecat connect` loads this file.
+const ecdsaWithSha256 = () => sequence(oid('1.2.840.10045.4.3.2'));
 const COMMON_NAME = '2.5.4.3';
 
 /**
@@ -105,7 +106,7 @@ export function createSelfSignedCertificate(
   const tbs = sequence(
     explicit(0, integer(Buffer.from([2]))), // v3
     integer(serial),
-    ECDSA_WITH_SHA256,
+    ecdsaWithSha256(),
     name, // issuer = subject: self-signed
     sequence(
       time(new Date(now.getTime() - 3_600_000)), // an hour back, for clock skew
@@ -116,7 +117,7 @@ export function createSelfSignedCertificate(
     explicit(3, extensions),
   );
   const signature = sign('sha256', tbs, privateKey); // DER ECDSA-Sig-Value
-  const der = sequence(tbs, ECDSA_WITH_SHA256, bitString(signature));
+  const der = sequence(tbs, ecdsaWithSha256(), bitString(signature));
   const base64 = der.toString('base64').replace(/(.{64})/g, '$1\n');
   const cert = `-----BEGIN CERTIFICATE-----\n${base64.trimEnd()}\n-----END CERTIFICATE-----\n`;
   return {
