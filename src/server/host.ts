@@ -418,7 +418,7 @@ export class Host {
 
   /** Cut every connection now (the second Ctrl-C). */
   destroy(): void {
-    for (const conn of this.open) conn.abort('WIRECAT_SHUTDOWN', 'server shutting down');
+    for (const conn of this.open) conn.abort('WIRECAT_SHUTDOWN', 'server shutting down', true);
   }
 }
 

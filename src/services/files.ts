@@ -99,6 +99,12 @@ class GopherSession implements StreamHandler {
     this.resume();
   }
 
+  // Server shutdown: a file being sent finishes (within the drain deadline, after which the
+  // Host resets the connection, so a cut transfer never looks complete); otherwise FIN.
+  shutdown(conn: Conn): void {
+    if (!this.started) conn.end();
+  }
+
   close(): void {
     this.closed = true;
     this.cancelDeadline();

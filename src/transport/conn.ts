@@ -248,11 +248,14 @@ export class Conn {
   }
 
   /** Cut the connection now, recording why (sends RST when the kernel has unread data). */
-  abort(code: WirecatErrorCode | string, message?: string): void {
+  abort(code: WirecatErrorCode | string, message?: string, reset = false): void {
     if (this.failure === undefined) this.failure = code;
     if (this.closedFirstBy === undefined) this.closeFirst('us');
     if (message !== undefined) this.emit('error', code, message);
-    this.socket.destroy();
+    // A reset tells the peer the stream was cut; a FIN would look like a complete reply
+    // to protocols with no length of their own (Gopher, chargen, echo).
+    if (reset && this.transport === 'tcp' && !this.socket.destroyed) this.socket.resetAndDestroy();
+    else this.socket.destroy();
   }
 
   /**
