@@ -270,30 +270,35 @@ async function ready(port) {
   throw new Error(`no TFTP server answered on 127.0.0.1:${port}`);
 }
 
-async function startServers() {
-  for (const port of Object.values(PORT))
-    if (!(await portFree('udp', port))) throw new Error(`UDP port ${port} is in use: --port-base`);
-  servers.wirecat = startServer(
-    [
-      process.execPath,
-      cli,
-      'serve',
-      `tftp=udp://127.0.0.1:${PORT.wirecat}`,
-      '--root',
-      root,
-      '--allow-write',
-    ],
-    SERVER_CPU,
-    join(outDir, 'logs/wirecat.log'),
-  );
+const SERVER_ARGV = {
+  wirecat: () => [
+    process.execPath,
+    cli,
+    'serve',
+    `tftp=udp://127.0.0.1:${PORT.wirecat}`,
+    '--root',
+    root,
+    '--allow-write',
+  ],
   // -c: create on upload; -u root: the files in tmpfs belong to root; -s: chroot.
-  servers.hpa = startServer(
-    ['in.tftpd', '-L', '-a', `127.0.0.1:${PORT.hpa}`, '-s', '-c', '-u', 'root', root],
-    SERVER_CPU,
-    join(outDir, 'logs/in.tftpd.log'),
-  );
-  await ready(PORT.wirecat);
-  await ready(PORT.hpa);
+  hpa: () => ['in.tftpd', '-L', '-a', `127.0.0.1:${PORT.hpa}`, '-s', '-c', '-u', 'root', root],
+};
+
+async function startOne(who) {
+  if (!(await portFree('udp', PORT[who])))
+    throw new Error(`UDP port ${PORT[who]} is in use: --port-base`);
+  servers[who] = startServer(SERVER_ARGV[who](), SERVER_CPU, join(outDir, `logs/${who}.log`));
+  await ready(PORT[who]);
+}
+
+async function startServers() {
+  for (const who of Object.keys(PORT)) await startOne(who);
+}
+
+/** A fresh server, so its memory before the test is its memory at rest. */
+async function restart(who) {
+  await stopServer(servers[who]);
+  await startOne(who);
 }
 
 // ---- clients ---------------------------------------------------------------------------
@@ -408,11 +413,15 @@ async function runOnce(cell, who, rep) {
 
 // ---- memory: N transfers at once -------------------------------------------------------
 
-/** N concurrent curl transfers from 127.0.0.2, .3, … (wirecat limits transfers per address). */
+/**
+ * N concurrent curl transfers from 127.0.0.2, .3, … (wirecat limits transfers per address), on
+ * a freshly started server: RSS at rest, then the peak while they run.
+ */
 async function memoryOnce(who, dir, blksize, rep) {
   const port = PORT[who];
+  await restart(who);
   const server = servers[who];
-  await sleep(300);
+  await sleep(500);
   const idleRss = tree(server.pid).reduce((a, p) => a + statusKb(p, 'VmRSS'), 0);
   const sample = sampler(server.pid);
   sample.memory(true);
@@ -572,7 +581,7 @@ if (memRecs.length) {
     '',
     `Memory during ${CONCURRENT} concurrent curl transfers of a ${MEM_SIZE / 1_048_576} MiB file (from 127.0.0.2-${1 + CONCURRENT}), median of ${RUNS}; in.tftpd = its listener plus one fork per transfer, summed (PSS counts shared pages once)`,
     '',
-    '| transfers | server | idle RSS MiB | peak RSS MiB | peak PSS MiB | completed | seconds |',
+    '| transfers | server | RSS at rest MiB | peak RSS MiB | peak PSS MiB | completed | seconds |',
     '|---|---|---|---|---|---|---|',
   );
   for (const cell of [...new Set(memRecs.map((r) => r.cell))]) {
