@@ -209,6 +209,9 @@ export class Host {
       (socket, srv) => this.accept(service, socket, srv, transport, localLabel),
       undefined,
       this.tls,
+      // Services that take the plain socket need neither the paused hand-over nor Nagle off:
+      // on accept-heavy one-shot services each is a syscall per connection.
+      { pauseOnConnect: !service.needsSocketStream, noDelay: !service.needsSocketStream },
     );
     server.on('error', () => {}); // accept errors (EMFILE) are retried by libuv; never crash
     // A failed handshake never becomes a connection; the trace still shows it. With a listener
@@ -265,7 +268,7 @@ export class Host {
     // TLS sockets decrypt in their own stream: they cannot take the shared-read-buffer path.
     const conn =
       service.needsSocketStream || transport === 'tls'
-        ? Conn.wrap(accepted.resume(), transport, options)
+        ? Conn.wrap(accepted, transport, options)
         : Conn.adopt(accepted, server, transport, options);
     this.open.add(conn);
     this.perSource.set(source, fromSource + 1);

@@ -10,8 +10,19 @@ export const daytime: ServiceDefinition = {
   spec: 'RFC 867',
   defaultPort: 10013,
   udp: true,
-  create: (settings) =>
-    oneShotService('daytime', () =>
-      Buffer.from(`${formatTime(settings.now(), settings.timeFormat)}\r\n`),
-    ),
+  create: (settings) => {
+    // The text changes once a second; at tens of thousands of connections a second,
+    // formatting it for each one is measurable work.
+    let second = Number.NaN;
+    let line = Buffer.alloc(0);
+    return oneShotService('daytime', () => {
+      const now = settings.now();
+      const s = Math.floor(now.getTime() / 1000);
+      if (s !== second) {
+        second = s;
+        line = Buffer.from(`${formatTime(now, settings.timeFormat)}\r\n`);
+      }
+      return line;
+    });
+  },
 };

@@ -81,9 +81,17 @@ async function clearStaleUnixSocket(path: string): Promise<void> {
   unlinkSync(path);
 }
 
+/** How accepted plain sockets arrive. */
+export interface AcceptOptions {
+  /** Arrive paused, so the caller can adopt the handle (the shared-read-buffer path). */
+  pauseOnConnect: boolean;
+  /** Disable Nagle: for request/response traffic; one-reply-and-close services skip the syscall. */
+  noDelay: boolean;
+}
+
 /**
  * Listen for stream connections on a TCP, TLS or Unix endpoint. Accepted TCP and Unix sockets
- * arrive paused (`pauseOnConnect`) so the caller can adopt their handles; TLS sockets arrive
+ * arrive paused by default (`pauseOnConnect`) so the caller can adopt their handles; TLS sockets arrive
  * after a successful handshake (they need `tlsConfig`). Every socket is half-open capable.
  * Resolves with the server once it listens; the bound endpoint has the real port.
  */
@@ -92,6 +100,7 @@ export async function listenStream(
   onConnection: (socket: net.Socket, server: net.Server) => void,
   backlog = DEFAULT_BACKLOG,
   tlsConfig?: TlsServerConfig,
+  accept: AcceptOptions = { pauseOnConnect: true, noDelay: true },
 ): Promise<{ server: net.Server; bound: Endpoint }> {
   if (endpoint.transport === 'udp') throw new TypeError('listenStream takes a stream endpoint');
   if (endpoint.transport === 'unix') await clearStaleUnixSocket(endpoint.path);
@@ -111,7 +120,7 @@ export async function listenStream(
     });
     server = tlsServer;
   } else {
-    server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true });
+    server = net.createServer({ allowHalfOpen: true, ...accept });
     server.on('connection', (socket) => onConnection(socket, server));
   }
   await new Promise<void>((resolve, reject) => {
