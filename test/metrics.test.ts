@@ -3,11 +3,14 @@
 
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import { writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { tftpGet } from '../src/client/tftp.js';
 import { startDashboard } from '../src/dashboard/server.js';
 import { EventStore } from '../src/observe/store.js';
-import { datagram, exchange, portOf, startHost, waitFor } from './helpers.js';
+import { datagram, exchange, portOf, startHost, tempDir, waitFor } from './helpers.js';
 
 interface Parsed {
   types: Map<string, string>;
@@ -125,4 +128,31 @@ test('/metrics counts connections, bytes, limit hits and UDP guard drops', async
   assert.ok(!prom.eof);
   assert.equal(prom.types.get('wirecat_connections_total'), 'counter');
   assert.equal(value(prom, 'wirecat_received_bytes_total', echoTcp), 21);
+});
+
+test('/metrics counts TFTP transfers by outcome', async (t) => {
+  const store = new EventStore();
+  t.after(store.subscribe());
+  const dash = await startDashboard({ store, endpoint: '127.0.0.1:0' });
+  t.after(() => dash.close());
+  const root = tempDir(t);
+  writeFileSync(join(root, 'a.txt'), 'hello tftp\n');
+  const host = await startHost(t, ['tftp=udp://127.0.0.1:0'], { root });
+  const server = `127.0.0.1:${portOf(host, 'tftp', 'udp')}`;
+  const out = tempDir(t);
+  await tftpGet(server, 'a.txt', join(out, 'a.txt'));
+  await tftpGet(server, 'a.txt', join(out, 'b.txt'));
+  await assert.rejects(tftpGet(server, 'missing.txt', join(out, 'c.txt')));
+  // The close event of the last transfer may trail the client's result by a moment.
+  let text = '';
+  for (let i = 0; i < 50; i++) {
+    text = await (await fetch(`${dash.url}metrics`)).text();
+    if (/wirecat_transfers_total\{[^}]*outcome="done"[^}]*\} 2\n/.test(text)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const p = parseExposition(text);
+  assert.equal(value(p, 'wirecat_transfers_total', { service: 'tftp', outcome: 'done' }), 2);
+  assert.equal(value(p, 'wirecat_transfers_active', { service: 'tftp' }), 0);
+  // A request refused before any transfer starts (file not found) is an ERROR packet, not a transfer.
+  assert.equal(value(p, 'wirecat_transfers_total', { service: 'tftp', outcome: 'done' }), 2);
 });

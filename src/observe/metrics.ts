@@ -92,6 +92,21 @@ const FAMILIES: Family[] = [
     samples: byReason((r) => r.udpDrops, 'reason'),
   },
   {
+    name: 'wirecat_transfers_active',
+    type: 'gauge',
+    help: 'File transfers running now (TFTP).',
+    samples: (rows) =>
+      each((r) => r.transfersActive)(
+        rows.filter((r) => r.transfersActive > 0 || r.transfers.size > 0),
+      ),
+  },
+  {
+    name: 'wirecat_transfers',
+    type: 'counter',
+    help: 'File transfers ended (TFTP), by outcome: done, or the error code.',
+    samples: byReason((r) => r.transfers, 'outcome'),
+  },
+  {
     name: 'wirecat_listening',
     type: 'gauge',
     help: 'Endpoints listening now (1 per service, transport and address).',

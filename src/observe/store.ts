@@ -117,6 +117,9 @@ export interface ServiceRow {
   limitHits: Map<string, number>;
   udpDrops: Map<string, number>;
   timeouts: number;
+  /** Transfers on the service's own sockets (TFTP): running now, and ended by outcome. */
+  transfersActive: number;
+  transfers: Map<string, number>;
   version: number;
 }
 
@@ -191,6 +194,14 @@ export class EventStore {
       case 'udp-drop':
         this.count(row.udpDrops, e.reason ?? 'drop');
         break;
+      // Listener-level accept/close: a transfer a service runs on a socket of its own (TFTP).
+      case 'accept':
+        row.transfersActive++;
+        return;
+      case 'close':
+        row.transfersActive = Math.max(0, row.transfersActive - 1);
+        this.count(row.transfers, e.reason ?? 'done');
+        return;
       case 'data-in':
         row.bytesIn += e.bytes ?? 0;
         row.datagramsIn++;
@@ -466,6 +477,8 @@ export class EventStore {
         limitHits: new Map(),
         udpDrops: new Map(),
         timeouts: 0,
+        transfersActive: 0,
+        transfers: new Map(),
         version: this.version,
       };
       this.rows.set(key, row);
