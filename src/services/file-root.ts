@@ -269,3 +269,23 @@ export class FileRoot {
     return { entries, truncated };
   }
 }
+
+/**
+ * The FileRoot a file-serving service runs on, from its settings; WIRECAT_BAD_USAGE naming
+ * the service when no root was given.
+ */
+export function fileRootFor(
+  service: string,
+  settings: { root?: string; maxFileBytes?: number; maxNameBytes?: number },
+): FileRoot {
+  if (!settings.root) {
+    throw new WirecatError(
+      'WIRECAT_BAD_USAGE',
+      `the ${service} service needs a folder to serve: give --root DIR`,
+    );
+  }
+  return new FileRoot(settings.root, {
+    maxFileBytes: settings.maxFileBytes,
+    maxNameBytes: settings.maxNameBytes,
+  });
+}

@@ -8,7 +8,7 @@ import { LineDecoder, splitEnding } from '../framing/line-decoder.js';
 import type { Conn, StreamHandler } from '../transport/conn.js';
 import { normalizeAddress } from '../transport/endpoint.js';
 import { gopherTypeOf } from './content-types.js';
-import { FileRoot, type Listing } from './file-root.js';
+import { type FileRoot, fileRootFor, type Listing } from './file-root.js';
 import { describeDeadline, requestDeadline } from './request-deadline.js';
 import type { Service, ServiceDefinition, ServiceSettings } from './service.js';
 
@@ -215,16 +215,7 @@ export const files: ServiceDefinition = {
   udp: false,
   optIn: true,
   create(settings: ServiceSettings): Service {
-    if (!settings.root) {
-      throw new WirecatError(
-        'WIRECAT_BAD_USAGE',
-        'the files service needs a folder to serve: give --root DIR',
-      );
-    }
-    const root = new FileRoot(settings.root, {
-      maxFileBytes: settings.maxFileBytes,
-      maxNameBytes: settings.maxNameBytes,
-    });
+    const root = fileRootFor('files', settings);
     return {
       name: 'files',
       openStream: (conn) => new GopherSession(conn, root, settings.limits.requestTimeoutMs),

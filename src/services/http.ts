@@ -9,7 +9,13 @@ import { isWirecatError, WirecatError } from '../errors.js';
 import type { Conn, StreamHandler } from '../transport/conn.js';
 import { observeDirectWrites } from '../transport/direct-writes.js';
 import { contentTypeOf } from './content-types.js';
-import { FileRoot, type Listing, type OpenedFile, type RootEntry } from './file-root.js';
+import {
+  type FileRoot,
+  fileRootFor,
+  type Listing,
+  type OpenedFile,
+  type RootEntry,
+} from './file-root.js';
 import { byteRange, etagMatches, notModified, preconditionFailed } from './http-conditions.js';
 import type { Service, ServiceDefinition, ServiceSettings } from './service.js';
 
@@ -226,16 +232,7 @@ export const httpFiles: ServiceDefinition = {
   udp: false,
   optIn: true,
   create(settings: ServiceSettings): Service {
-    if (!settings.root) {
-      throw new WirecatError(
-        'WIRECAT_BAD_USAGE',
-        'the http service needs a folder to serve: give --root DIR',
-      );
-    }
-    const root = new FileRoot(settings.root, {
-      maxFileBytes: settings.maxFileBytes,
-      maxNameBytes: settings.maxNameBytes,
-    });
+    const root = fileRootFor('http', settings);
     const server = http.createServer(
       requestTimers(settings.limits.requestTimeoutMs),
       staticFiles(root),

@@ -8,7 +8,7 @@ import { WirecatError } from '../../errors.js';
 import { channels, publish } from '../../observe/channels.js';
 import { formatHostPort } from '../../transport/endpoint.js';
 import { createDatagramSocket } from '../../transport/listen.js';
-import { FileRoot } from '../file-root.js';
+import { type FileRoot, fileRootFor } from '../file-root.js';
 import type { DatagramContext, Service, ServiceDefinition, ServiceSettings } from '../service.js';
 import { type BlockSink, FileSource, NetasciiSink, NetasciiSource } from './blocks.js';
 import { openForWrite, refusalFor, type TempFileSink } from './files.js';
@@ -86,12 +86,7 @@ class TftpService implements Service {
 
   constructor(private readonly settings: ServiceSettings) {
     const o = settings.tftp ?? {};
-    if (!settings.root)
-      throw new WirecatError('WIRECAT_BAD_USAGE', 'tftp needs a folder to serve: give --root DIR');
-    this.root = new FileRoot(settings.root, {
-      maxFileBytes: settings.maxFileBytes,
-      maxNameBytes: settings.maxNameBytes,
-    });
+    this.root = fileRootFor('tftp', settings);
     this.opts = {
       allowWrite: o.allowWrite ?? false,
       allowOverwrite: o.allowOverwrite ?? false,
