@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { serve } from '../src/index.js';
+import { serve, subscribeAll } from '../src/index.js';
 import { tempDir } from './helpers.js';
 
 const SIZE = 8 * 1_048_576;
@@ -49,15 +49,21 @@ test('shutdown lets a Gopher transfer finish, and resets one that cannot', async
   assert.deepEqual(done, { bytes: SIZE, how: 'end' }, 'the whole file, then FIN');
 
   const slow = await startFiles(root);
+  const reasons: string[] = [];
+  const unsubscribe = subscribeAll((e) => {
+    if (e.type === 'close' && e.service === 'files') reasons.push(e.reason ?? 'clean');
+  });
+  t.after(unsubscribe);
   const cut = request(slow.port, true);
   t.after(() => cut.socket.destroy());
   await new Promise((r) => setTimeout(r, 50));
   await slow.host.close(300);
   const result = await cut.outcome;
-  assert.equal(
-    result.how,
-    'ECONNRESET',
-    `a cut transfer is reset, not ended (got ${result.bytes} bytes)`,
-  );
+  // The server cut it at the deadline (an RST). How the client sees that RST depends on a
+  // race in the kernel: with unread data still queued it may be reported as ECONNRESET or,
+  // once the queue is read, as a plain end — so the deterministic checks are the server's
+  // reason and that the file did not arrive whole.
+  assert.deepEqual(reasons, ['WIRECAT_SHUTDOWN'], 'the transfer was cut by the drain deadline');
+  assert.ok(['ECONNRESET', 'end'].includes(result.how), result.how);
   assert.ok(result.bytes < SIZE);
 });
