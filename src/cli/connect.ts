@@ -25,7 +25,8 @@ const HELP = `Usage: wirecat connect ENDPOINT [options]
 
 Connects, sends stdin, and when stdin ends half-closes the connection (sends FIN) and keeps
 reading until the server closes. Everything received goes to stdout unchanged (binary-safe).
-When the server closes first, wirecat stops reading stdin and exits.
+When the server half-closes first, stdin that is still flowing is sent to its end; stdin quiet
+for 500 ms ends our side too.
 
 ENDPOINT: HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT, [::1]:PORT, unix:/PATH, or PORT
 (localhost). tls:// verifies the server's certificate against the system CAs (or --ca).

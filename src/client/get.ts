@@ -376,7 +376,8 @@ function exchange(
         } else parts.push(chunk);
       });
       // The reader of our output went away (`| head`): stop quietly, as curl does.
-      output?.once('error', () => {
+      // `on`, not `once`: writes already queued fail too, each with its own EPIPE.
+      output?.on('error', () => {
         res.destroy();
         resolve({ head, bytes });
       });

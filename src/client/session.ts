@@ -9,6 +9,12 @@ import { monotonicMs } from '../monotonic.js';
 import type { Conn, StreamHandler } from '../transport/conn.js';
 import { type LineModeOptions, startLineMode } from './interactive.js';
 
+/**
+ * After the peer's FIN, how long our input may stay quiet before we end our side too.
+ * Input that keeps flowing (a file being uploaded) is sent to its end.
+ */
+export const DEFAULT_HALF_CLOSE_GRACE_MS = 500;
+
 /** With no `output`, the most bytes collected into `received`. */
 export const DEFAULT_MAX_COLLECT_BYTES = 16 * 1_048_576;
 
@@ -20,6 +26,8 @@ export interface SessionOptions {
   output?: Writable;
   /** Keep the write side open after the input ends (do not send FIN). Default false. */
   noHalfClose?: boolean;
+  /** After the peer's FIN, end our side once the input has been quiet this long (default 500 ms). */
+  halfCloseGraceMs?: number;
   /** Send every bare LF of the input as CRLF (HTTP, SMTP and friends by hand). Default false. */
   crlf?: boolean;
   /** Limit for `received` when no output is given. */
@@ -108,6 +116,7 @@ function rawIo(options: SessionOptions): RawIo {
   let collectedBytes = 0;
   let input: Readable | undefined;
   let conn: Conn | undefined;
+  let graceTimer: NodeJS.Timeout | undefined;
   const onOutputDrain = () => conn?.resumeReading();
   const io: RawIo = {
     start(c) {
@@ -140,12 +149,26 @@ function rawIo(options: SessionOptions): RawIo {
         collectedBytes += chunk.length;
       }
     },
-    // The peer is done sending: we are done too, whether or not our input has ended.
+    // The peer is done sending, but what we are still sending must not be cut (an upload to
+    // a listener whose own stdin was empty). Input that is flowing keeps flowing and ends
+    // with its EOF; input that stays quiet for the grace (an open terminal or pipe that
+    // has nothing to say, say against daytime) ends our side too.
     peerEnded(c) {
-      io.stop();
-      c.end();
+      if (!input || input.readableEnded || options.noHalfClose) {
+        io.stop();
+        c.end();
+        return;
+      }
+      const quietFor = options.halfCloseGraceMs ?? DEFAULT_HALF_CLOSE_GRACE_MS;
+      graceTimer = setTimeout(() => {
+        io.stop();
+        c.end();
+      }, quietFor);
+      input.on('data', () => graceTimer?.refresh());
+      input.once('end', () => clearTimeout(graceTimer));
     },
     stop() {
+      clearTimeout(graceTimer);
       if (input) {
         input.removeAllListeners('data');
         input.pause();
