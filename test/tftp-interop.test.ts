@@ -52,44 +52,20 @@ test('tftp-hpa gets (octet, netascii) from and puts to the wirecat server', asyn
   const data = randomBytes(200_003);
   writeFileSync(join(root, 'f.bin'), data);
   writeFileSync(join(root, 'notes.txt'), 'one\ntwo\r\nthree\rfour\n');
-  let r = await run('tftp', [
-    '-m',
-    'binary',
-    '127.0.0.1',
-    port,
-    '-c',
-    'get',
-    'f.bin',
-    join(local, 'f.bin'),
-  ]);
+  // tftp-hpa in octet mode, one command.
+  const binary = (...command: string[]) =>
+    run('tftp', ['-m', 'binary', '127.0.0.1', port, '-c', ...command]);
+  let r = await binary('get', 'f.bin', join(local, 'f.bin'));
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.deepEqual(readFileSync(join(local, 'f.bin')), data);
   // netascii is tftp-hpa's default mode; it converts back, so the file arrives unchanged.
   r = await run('tftp', ['127.0.0.1', port, '-c', 'get', 'notes.txt', join(local, 'notes.txt')]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.equal(readFileSync(join(local, 'notes.txt'), 'utf8'), 'one\ntwo\r\nthree\rfour\n');
-  r = await run('tftp', [
-    '-m',
-    'binary',
-    '127.0.0.1',
-    port,
-    '-c',
-    'put',
-    join(local, 'f.bin'),
-    'up.bin',
-  ]);
+  r = await binary('put', join(local, 'f.bin'), 'up.bin');
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.deepEqual(readFileSync(join(root, 'up.bin')), data);
-  r = await run('tftp', [
-    '-m',
-    'binary',
-    '127.0.0.1',
-    port,
-    '-c',
-    'get',
-    'missing',
-    join(local, 'm'),
-  ]);
+  r = await binary('get', 'missing', join(local, 'm'));
   assert.match(r.stdout + r.stderr, /Error code 1/);
 });
 

@@ -116,6 +116,17 @@ function bind(socket: dgram.Socket): Promise<void> {
 
 // Short timeouts keep the test quick; many retries (3 s of silence) keep it from failing
 // when the whole suite loads both cores and the event loop stalls for a second.
+/** Wait until the server has renamed the finished upload into place with exactly `data`. */
+function uploadArrived(path: string, data: Buffer): Promise<boolean> {
+  return waitFor(() => {
+    try {
+      return readFileSync(path).equals(data);
+    } catch {
+      return false;
+    }
+  }, 'the upload to be renamed into place');
+}
+
 const TIMERS = { timeoutMs: 80, retries: 40 };
 
 async function lossySetup(t: TestContext, loss: number, seed: number) {
@@ -147,13 +158,7 @@ test('lossy proxy, 10% loss each way + reordering: lock-step get and put arrive 
     windowsize: 1,
     ...TIMERS,
   });
-  await waitFor(() => {
-    try {
-      return readFileSync(join(root, 'up.bin')).equals(data);
-    } catch {
-      return false;
-    }
-  }, 'the upload to be renamed into place');
+  await uploadArrived(join(root, 'up.bin'), data);
   assert.ok(proxy.dropped > 20, `the proxy dropped ${proxy.dropped} datagrams`);
   assert.ok(got.retransmits + put.retransmits > 0);
 });
@@ -175,13 +180,7 @@ test('lossy proxy, 10% loss each way + reordering: windowed get and put arrive i
     windowsize: 4,
     ...TIMERS,
   });
-  await waitFor(() => {
-    try {
-      return readFileSync(join(root, 'up.bin')).equals(data);
-    } catch {
-      return false;
-    }
-  }, 'the upload to be renamed into place');
+  await uploadArrived(join(root, 'up.bin'), data);
   assert.ok(proxy.dropped > 20, `the proxy dropped ${proxy.dropped} datagrams`);
 });
 
