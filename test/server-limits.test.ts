@@ -10,8 +10,13 @@ import type { Conn } from '../src/transport/conn.js';
 import { exchange, portOf, startHost, waitFor } from './helpers.js';
 
 /** An open echo connection, proven accepted by one round trip. */
-async function openEcho(t: { after(fn: () => void): void }, port: number, host = '127.0.0.1') {
-  const socket = net.connect({ host, port, allowHalfOpen: true });
+async function openEcho(
+  t: { after(fn: () => void): void },
+  port: number,
+  host = '127.0.0.1',
+  localAddress?: string,
+) {
+  const socket = net.connect({ host, port, localAddress, allowHalfOpen: true });
   t.after(() => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
@@ -103,6 +108,28 @@ test('maxConnectionsPerSource: IPv4 and IPv4-mapped IPv6 count as one source', a
   a.destroy();
   await waitFor(() => host.stats.connectionsOpen === 1, 'the slot to be released');
   assert.equal((await exchange(dual, 'back')).toString(), 'back');
+});
+
+test('maxConnectionsPerSource: connections opened before counting starts are charged to their sources', async (t) => {
+  // The Host only tracks sources once enough connections are open for one to be at its
+  // limit: the ones already open must then be charged to their own sources, not dropped.
+  const host = await startHost(t, ['echo=tcp://127.0.0.1:0'], {
+    limits: { maxConnectionsPerSource: 2 },
+  });
+  const port = portOf(host, 'echo');
+  const fromOther = () => openEcho(t, port, '127.0.0.1', '127.0.0.2');
+  const other = await fromOther();
+  const mine = await openEcho(t, port);
+  const second = await openEcho(t, port); // 1 from 127.0.0.1 so far: allowed
+  assert.equal(await probe(port), 'closed'); // a third from 127.0.0.1
+  assert.equal(host.stats.refusedPerSource, 1);
+  await fromOther(); // 127.0.0.2 had one
+  for (const s of [other, mine, second]) s.destroy();
+  await waitFor(() => host.stats.connectionsOpen === 1, 'three slots to be released');
+  const again = [await openEcho(t, port), await openEcho(t, port)];
+  assert.equal(await probe(port), 'closed');
+  assert.equal(host.stats.refusedPerSource, 2);
+  for (const s of again) s.destroy();
 });
 
 test('idleTimeoutMs closes a connection on which nothing moves', async (t) => {

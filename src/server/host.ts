@@ -246,17 +246,24 @@ export class Host {
       accepted.destroy();
       return;
     }
-    const source = transport === 'unix' ? '' : normalizeAddress(accepted.remoteAddress);
     if (this.open.size >= this.limits.maxConnections) {
       this.counters.refusedOverall++;
       this.refuse(accepted, service.name, transport, 'maxConnections');
       return;
     }
-    const fromSource = this.perSource.get(source) ?? 0;
-    if (source !== '' && fromSource >= this.limits.maxConnectionsPerSource) {
-      this.counters.refusedPerSource++;
-      this.refuse(accepted, service.name, transport, 'maxConnectionsPerSource');
-      return;
+    let source: string | undefined;
+    if (!this.countingSources && this.open.size >= this.limits.maxConnectionsPerSource) {
+      this.startCountingSources();
+    }
+    if (this.countingSources) {
+      source = transport === 'unix' ? '' : normalizeAddress(accepted.remoteAddress);
+      const fromSource = this.perSource.get(source) ?? 0;
+      if (source !== '' && fromSource >= this.limits.maxConnectionsPerSource) {
+        this.counters.refusedPerSource++;
+        this.refuse(accepted, service.name, transport, 'maxConnectionsPerSource');
+        return;
+      }
+      this.perSource.set(source, fromSource + 1);
     }
     const options = {
       service: service.name,
@@ -271,7 +278,6 @@ export class Host {
         ? Conn.wrap(accepted, transport, options)
         : Conn.adopt(accepted, server, transport, options);
     this.open.add(conn);
-    this.perSource.set(source, fromSource + 1);
     this.counters.connectionsTotal++;
     conn.onClosed = this.release;
     conn.startWith(service);
@@ -296,12 +302,32 @@ export class Host {
     this.open.delete(conn);
     this.counters.bytesIn += conn.bytesIn;
     this.counters.bytesOut += conn.bytesOut;
-    const source = conn.remoteAddress;
-    const n = (this.perSource.get(source) ?? 1) - 1;
-    if (n <= 0) this.perSource.delete(source);
-    else this.perSource.set(source, n);
-    if (this.open.size === 0) this.onIdle?.();
+    if (this.countingSources) {
+      const source = conn.remoteAddress;
+      const n = (this.perSource.get(source) ?? 1) - 1;
+      if (n <= 0) this.perSource.delete(source);
+      else this.perSource.set(source, n);
+    }
+    if (this.open.size === 0) {
+      this.countingSources = false;
+      this.perSource.clear();
+      this.onIdle?.();
+    }
   };
+
+  // Per-source counts matter only once some source could be at its limit, which needs at
+  // least that many connections open in all: below that, a source's address (a getpeername
+  // per connection) and the map are not needed. Counting starts with every open connection
+  // and stops when none is left.
+  private countingSources = false;
+
+  private startCountingSources(): void {
+    this.countingSources = true;
+    for (const conn of this.open) {
+      const source = conn.remoteAddress;
+      this.perSource.set(source, (this.perSource.get(source) ?? 0) + 1);
+    }
+  }
 
   private onIdle: (() => void) | undefined;
 

@@ -97,8 +97,6 @@ export class Conn {
   readonly id = nextId++;
   readonly socket: net.Socket;
   readonly transport: 'tcp' | 'unix' | 'tls';
-  /** The peer's IP address with IPv4-mapped IPv6 folded to IPv4 ('' for unix sockets). */
-  readonly remoteAddress: string;
   readonly service: string;
   /** True when chunks passed to `data` live in a shared buffer and must be copied to be kept. */
   readonly readsBorrowed: boolean;
@@ -121,6 +119,7 @@ export class Conn {
   private readonly readWhileBlocked: boolean;
   private readonly localLabel: string | undefined;
   private localText: string | undefined;
+  private remoteAddressText: string | undefined;
   private remoteText: string | undefined;
   private pausedByService = false;
   private closed = false;
@@ -139,8 +138,7 @@ export class Conn {
     this.readWhileBlocked = options.readWhileBlocked ?? false;
     (socket as OwnedSocket)[kConn] = this;
     this.localLabel = options.localLabel;
-    this.remoteAddress =
-      transport === 'unix' ? '' : (options.remoteAddress ?? normalizeAddress(socket.remoteAddress));
+    this.remoteAddressText = transport === 'unix' ? '' : options.remoteAddress;
     socket.on('end', socketOnEnd);
     socket.on('error', socketOnError);
     socket.on('close', socketOnClose);
@@ -340,6 +338,15 @@ export class Conn {
   lingering = false;
   /** With `lingering`: when the connection is cut if the peer has not closed (Date.now()). */
   lingerUntil = 0;
+
+  /**
+   * The peer's IP address with IPv4-mapped IPv6 folded to IPv4 ('' for unix sockets). Asked of
+   * the kernel on first use (getpeername): a one-shot service that never needs it saves the call.
+   */
+  get remoteAddress(): string {
+    this.remoteAddressText ??= normalizeAddress(this.socket.remoteAddress);
+    return this.remoteAddressText;
+  }
 
   /** Our side, as a printable address (computed on first use: it costs a syscall). */
   get local(): string {
