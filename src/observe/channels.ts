@@ -56,6 +56,17 @@ export const channels: Channels = Object.freeze(
   Object.fromEntries(EVENT_TYPES.map((t) => [t, diagnostics.channel(channelName(t))])) as Channels,
 );
 
+// What a stream connection publishes: every event but the listener's and the datagrams'.
+const CONNECTION_CHANNELS = EVENT_TYPES.filter(
+  (t) => t !== 'listen' && t !== 'unlisten' && t !== 'udp-drop',
+).map((t) => channels[t]);
+
+/** True when anyone listens to an event a stream connection publishes. */
+export function connectionWatched(): boolean {
+  for (const channel of CONNECTION_CHANNELS) if (channel.hasSubscribers) return true;
+  return false;
+}
+
 /** Subscribe `listener` to every event type; returns the unsubscribe function. */
 export function subscribeAll(listener: (event: SocketEvent) => void): () => void {
   const onMessage = (message: unknown) => listener(message as SocketEvent);

@@ -6,8 +6,15 @@ import type dgram from 'node:dgram';
 import type net from 'node:net';
 import { WirecatError } from '../errors.js';
 import { type Limits, resolveLimits } from '../limits.js';
-import { channels, publish, type SocketEvent, type SocketEventType } from '../observe/channels.js';
+import {
+  channels,
+  connectionWatched,
+  publish,
+  type SocketEvent,
+  type SocketEventType,
+} from '../observe/channels.js';
 import { type ServiceName, services } from '../services/index.js';
+import { ONE_SHOT_LINGER_MS } from '../services/one-shot.js';
 import type { Service, ServiceDefinition, ServiceSettings } from '../services/service.js';
 import { Conn } from '../transport/conn.js';
 import {
@@ -17,6 +24,7 @@ import {
   normalizeAddress,
   parseEndpoint,
 } from '../transport/endpoint.js';
+import { lingerThenCut, stopLinger } from '../transport/linger.js';
 import { isLoopback, isWildcard, listenDatagram, listenStream } from '../transport/listen.js';
 import type { TlsServerConfig } from '../transport/tls.js';
 import { type UdpDropReason, UdpGuard } from './udp-guard.js';
@@ -107,6 +115,8 @@ export class Host {
   private readonly tls: TlsServerConfig | undefined;
   private readonly listening: Listening[] = [];
   private readonly open = new Set<Conn>();
+  // Sockets answered straight from accept (replyOnAccept), waiting for the peer to close.
+  private readonly replied = new Set<net.Socket>();
   private readonly perSource = new Map<string, number>();
   private readonly guard: UdpGuard;
   private closing: Promise<void> | undefined;
@@ -164,11 +174,12 @@ export class Host {
       bytesIn += conn.bytesIn;
       bytesOut += conn.bytesOut;
     }
+    for (const socket of this.replied) bytesIn += socket.bytesRead;
     return {
       ...this.counters,
       bytesIn,
       bytesOut,
-      connectionsOpen: this.open.size,
+      connectionsOpen: this.openCount,
       udpDropped: { ...this.udpDropped },
     };
   }
@@ -246,13 +257,13 @@ export class Host {
       accepted.destroy();
       return;
     }
-    if (this.open.size >= this.limits.maxConnections) {
+    if (this.openCount >= this.limits.maxConnections) {
       this.counters.refusedOverall++;
       this.refuse(accepted, service.name, transport, 'maxConnections');
       return;
     }
     let source: string | undefined;
-    if (!this.countingSources && this.open.size >= this.limits.maxConnectionsPerSource) {
+    if (!this.countingSources && this.openCount >= this.limits.maxConnectionsPerSource) {
       this.startCountingSources();
     }
     if (this.countingSources) {
@@ -264,6 +275,10 @@ export class Host {
         return;
       }
       this.perSource.set(source, fromSource + 1);
+    }
+    if (service.replyOnAccept && transport !== 'tls' && !connectionWatched()) {
+      this.replyAndClose(service.replyOnAccept, accepted);
+      return;
     }
     const options = {
       service: service.name,
@@ -298,22 +313,58 @@ export class Host {
     socket.destroy();
   }
 
+  // A one-shot service's whole answer needs no Conn: send it, half-close, drop whatever the
+  // peer sends, and give the peer the same linger as Conn.finish to close. Saves a fifth
+  // of the CPU per connection on daytime (see bench/README.md).
+  private replyAndClose(reply: () => Buffer, socket: net.Socket): void {
+    this.replied.add(socket);
+    this.counters.connectionsTotal++;
+    socket.on('error', ignoreSocketError);
+    socket.on('close', () => this.releaseReplied(socket));
+    let data: Buffer;
+    try {
+      data = reply();
+    } catch {
+      socket.destroy(); // as Conn does for a failing service: one connection lost
+      return;
+    }
+    this.counters.bytesOut += data.length;
+    socket.resume(); // read and drop input, so the peer's FIN is seen
+    socket.end(data);
+    lingerThenCut(socket, ONE_SHOT_LINGER_MS);
+  }
+
+  private releaseReplied(socket: net.Socket): void {
+    stopLinger(socket);
+    this.replied.delete(socket);
+    this.counters.bytesIn += socket.bytesRead;
+    // When counted, the address was read at accept or when counting began: Node keeps it.
+    this.slotFreed(normalizeAddress(socket.remoteAddress));
+  }
+
   private readonly release = (conn: Conn): void => {
     this.open.delete(conn);
     this.counters.bytesIn += conn.bytesIn;
     this.counters.bytesOut += conn.bytesOut;
+    this.slotFreed(conn.remoteAddress);
+  };
+
+  private get openCount(): number {
+    return this.open.size + this.replied.size;
+  }
+
+  private slotFreed(source: string): void {
     if (this.countingSources) {
-      const source = conn.remoteAddress;
       const n = (this.perSource.get(source) ?? 1) - 1;
       if (n <= 0) this.perSource.delete(source);
       else this.perSource.set(source, n);
     }
-    if (this.open.size === 0) {
+    if (this.openCount === 0) {
       this.countingSources = false;
       this.perSource.clear();
       this.onIdle?.();
     }
-  };
+  }
 
   // Per-source counts matter only once some source could be at its limit, which needs at
   // least that many connections open in all: below that, a source's address (a getpeername
@@ -323,10 +374,10 @@ export class Host {
 
   private startCountingSources(): void {
     this.countingSources = true;
-    for (const conn of this.open) {
-      const source = conn.remoteAddress;
+    const count = (source: string) =>
       this.perSource.set(source, (this.perSource.get(source) ?? 0) + 1);
-    }
+    for (const conn of this.open) count(conn.remoteAddress);
+    for (const socket of this.replied) count(normalizeAddress(socket.remoteAddress));
   }
 
   private onIdle: (() => void) | undefined;
@@ -432,7 +483,7 @@ export class Host {
       });
     }
     for (const conn of this.open) conn.shutdown();
-    if (this.open.size > 0) {
+    if (this.openCount > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, drainMs);
         this.onIdle = () => {
@@ -448,8 +499,11 @@ export class Host {
   /** Cut every connection now (the second Ctrl-C). */
   destroy(): void {
     for (const conn of this.open) conn.abort('WIRECAT_SHUTDOWN', 'server shutting down', true);
+    for (const socket of this.replied) socket.destroy(); // their reply was sent in full
   }
 }
+
+function ignoreSocketError(): void {} // a reset peer: its 'close' follows
 
 function resolveService(service: ServiceName | ServiceDefinition): ServiceDefinition {
   if (typeof service !== 'string') return service;

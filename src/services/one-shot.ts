@@ -21,6 +21,7 @@ export function oneShotService(name: string, reply: () => Buffer): Service {
       conn.finish(reply(), ONE_SHOT_LINGER_MS);
       return handler;
     },
+    replyOnAccept: reply,
     answerDatagram: () => reply(),
   };
 }

@@ -38,6 +38,12 @@ export interface Service {
   /** Called for each new stream connection (TCP, TLS, Unix). */
   openStream(conn: Conn): StreamHandler;
   /**
+   * For services whose whole answer to a stream connection is one reply and a half-close
+   * (qotd, daytime, time): the reply. While no one listens to connection events the Host
+   * sends it straight from accept, without a Conn; otherwise `openStream` serves.
+   */
+  readonly replyOnAccept?: () => Buffer;
+  /**
    * Answer one datagram: return the reply, or undefined for none. `request` is the
    * service's to keep or return (each datagram arrives in a fresh buffer). Absent when the
    * service has no datagram form.

@@ -6,6 +6,7 @@ import { WirecatError, type WirecatErrorCode } from '../errors.js';
 import { monotonicMs } from '../monotonic.js';
 import { channels, publish, type SocketEventType } from '../observe/channels.js';
 import { formatHostPort, normalizeAddress } from './endpoint.js';
+import { lingerThenCut, stopLinger } from './linger.js';
 
 /**
  * What a service does with a connection. Every method receives the connection, so a
@@ -53,33 +54,6 @@ type OwnedSocket = net.Socket & { [kConn]?: Conn };
 export const REFUSE_LINGER_MS = 2_000;
 
 const IGNORE_INPUT: StreamHandler = { end: () => {} };
-
-// Connections that have sent their last byte and wait for the peer to close. One coarse
-// sweep for all of them instead of a timer per connection: on accept-heavy one-shot
-// services (daytime at 25k connections/s) a timer per connection cost 1-4 us each.
-const LINGERING = new Set<Conn>();
-/** How often lingering connections are checked: a linger ends up to this much late. */
-export const LINGER_SWEEP_MS = 250;
-let lingerSweeper: NodeJS.Timeout | undefined;
-
-function startLinger(conn: Conn, lingerMs: number): void {
-  conn.lingerUntil = Date.now() + lingerMs;
-  LINGERING.add(conn);
-  lingerSweeper ??= setInterval(sweepLingering, LINGER_SWEEP_MS).unref();
-}
-
-function sweepLingering(): void {
-  const now = Date.now();
-  for (const conn of LINGERING) {
-    if (conn.lingerUntil > now) continue;
-    LINGERING.delete(conn);
-    conn.socket.destroy(); // our reply is sent; the peer just did not close in time
-  }
-  if (LINGERING.size === 0 && lingerSweeper) {
-    clearInterval(lingerSweeper);
-    lingerSweeper = undefined;
-  }
-}
 
 /** Default for ConnOptions.maxBufferedBytes. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 1_048_576;
@@ -331,13 +305,11 @@ export class Conn {
     this.end(data);
     this.lingering = true;
     this.socket.setTimeout(0); // the linger replaces any idle timer
-    startLinger(this, lingerMs);
+    lingerThenCut(this.socket, lingerMs);
   }
 
   /** True after `finish`: the peer's remaining time is the linger, not the idle timeout. */
   lingering = false;
-  /** With `lingering`: when the connection is cut if the peer has not closed (Date.now()). */
-  lingerUntil = 0;
 
   /**
    * The peer's IP address with IPv4-mapped IPv6 folded to IPv4 ('' for unix sockets). Asked of
@@ -470,7 +442,7 @@ export class Conn {
   handleClose(hadError: boolean): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.lingering) LINGERING.delete(this);
+    if (this.lingering) stopLinger(this.socket);
     if (this.closedFirstBy === undefined) this.closeFirst('peer');
     this.emit('close', this.failure ?? (hadError ? 'error' : undefined));
     try {
