@@ -447,7 +447,8 @@ export class Host {
       if (dataIn.hasSubscribers) event('data-in', rinfo, { bytes: msg.length, data: msg });
       const refused = this.guard.check(rinfo.address, rinfo.port);
       if (refused) return drop(refused, rinfo);
-      if (this.guard.isLoop(rinfo.address, rinfo.port, msg)) return drop('loop', rinfo);
+      const peer = this.guard.peer(rinfo.address, rinfo.port);
+      if (this.guard.isLoop(peer, msg)) return drop('loop', rinfo);
       const reply = answer(msg);
       if (reply === undefined) return;
       // A reply may be as large as the request (echo) or up to the cap, never more:
@@ -455,7 +456,7 @@ export class Host {
       if (reply.length > cap && reply.length > msg.length) return drop('reply-too-large', rinfo);
       if (!this.guard.spend(rinfo.address)) return drop('budget', rinfo);
       socket.send(reply, rinfo.port, rinfo.address);
-      this.guard.replied(rinfo.address, rinfo.port, reply);
+      this.guard.replied(peer, reply);
       this.counters.datagramsOut++;
       this.counters.bytesOut += reply.length;
       if (dataOut.hasSubscribers) event('data-out', rinfo, { bytes: reply.length, data: reply });

@@ -145,12 +145,13 @@ export async function listenStream(
 
 // dgram resolves even literal addresses through dns.lookup, one tick per send. Every address
 // we send to came from a received datagram, so it is already a literal: answer at once.
+// dgram passes the socket's family (4 or 6), which saves an address-parsing regex per send.
 function literalLookup(
   address: string,
-  _options: unknown,
+  family: unknown,
   callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
 ): void {
-  callback(null, address, net.isIP(address) || 4);
+  callback(null, address, typeof family === 'number' ? family : net.isIP(address) || 4);
 }
 
 /** A UDP socket that never looks a name up (for replies to literal source addresses). */
