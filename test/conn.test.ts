@@ -11,6 +11,9 @@ import {
   type StreamHandler,
   subscribeAll,
 } from '../src/index.js';
+import { Conn as ConnClass } from '../src/transport/conn.js';
+import { dialStream } from '../src/transport/dial.js';
+import { parseEndpoint } from '../src/transport/endpoint.js';
 import { exchange, openClient, portOf, startHost, waitFor } from './helpers.js';
 
 /** Record every event of `service` while the test runs. */
@@ -233,4 +236,31 @@ test('services that honour backpressure are never cut, even with maxBufferedByte
   await new Promise((r) => setTimeout(r, 300));
   echo.socket.resume();
   assert.equal((await echo.ended).length, big.length);
+});
+
+test('a dialled socket with Conn.sharedReads reads into the shared buffer, from start() on', async (t) => {
+  const host = await startHost(t, ['qotd=tcp://127.0.0.1:0'], { quotes: ['Shared.'] });
+  const endpoint = parseEndpoint(`tcp://127.0.0.1:${portOf(host, 'qotd')}`);
+  const socket = await dialStream(endpoint, 2000, undefined, ConnClass.sharedReads);
+  t.after(() => socket.destroy());
+  assert.ok(socket.isPaused(), 'the socket must wait for its owner before reading');
+  const conn = ConnClass.wrapBorrowed(socket, 'tcp', { service: 'test' });
+  await new Promise((resolve) => setTimeout(resolve, 100)); // the reply waits, unread
+  assert.equal(conn.bytesIn, 0);
+  const chunks: { buffer: ArrayBufferLike; kept: Buffer }[] = [];
+  const ended = new Promise<void>((resolve) => {
+    conn.start({
+      data: (c, chunk) => chunks.push({ buffer: chunk.buffer, kept: c.keep(chunk) }),
+      end: (c) => {
+        c.end();
+        resolve();
+      },
+    });
+  });
+  await ended;
+  assert.equal(Buffer.concat(chunks.map((c) => c.kept)).toString(), 'Shared.\r\n');
+  assert.ok(conn.readsBorrowed);
+  const shared = ConnClass.sharedReads.buffer as Uint8Array;
+  assert.equal(chunks[0].buffer, shared.buffer, 'not the shared buffer');
+  assert.notEqual(chunks[0].kept.buffer, chunks[0].buffer, 'keep() must copy a borrowed chunk');
 });

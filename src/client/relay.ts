@@ -468,17 +468,24 @@ async function openUpstream(
       remote: where,
     });
   }
+  // Plain upstream reads land in the shared buffer (connSide keeps a copy of each chunk):
+  // no buffer allocated per read, which narrowed the relay's latency tail.
   const socket = await dialStream(
     b,
     options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     options.tlsClient,
+    b.transport === 'tls' ? undefined : Conn.sharedReads,
   );
-  const conn = Conn.wrap(socket, b.transport, {
+  const connOptions = {
     service: 'relay',
     idleTimeoutMs: limits.idleTimeoutMs,
     maxBufferedBytes: limits.maxBufferedBytes,
     readWhileBlocked: true,
-  });
+  };
+  const conn =
+    b.transport === 'tls'
+      ? Conn.wrap(socket, b.transport, connOptions)
+      : Conn.wrapBorrowed(socket, b.transport, connOptions);
   const { side, handler } = connSide(conn, 'upstream');
   side.pause();
   conn.start(handler, true);

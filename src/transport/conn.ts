@@ -179,11 +179,33 @@ export class Conn {
     return new Conn(socket, transport, false, options);
   }
 
+  /**
+   * The `onread` option for a plain TCP or Unix socket we dial, so that its reads land in the
+   * shared buffer like an adopted socket's; wrap it with `wrapBorrowed`.
+   */
+  static readonly sharedReads: net.OnReadOpts = {
+    buffer: SHARED_READ_BUFFER,
+    callback: socketOnRead as unknown as net.OnReadOpts['callback'],
+  };
+
+  /**
+   * Wrap a socket built with `sharedReads` and paused until now: reading starts with `start`
+   * (or later with `resumeReading`, if the caller paused it first).
+   */
+  static wrapBorrowed(
+    socket: net.Socket,
+    transport: 'tcp' | 'unix',
+    options: ConnOptions = {},
+  ): Conn {
+    return new Conn(socket, transport, true, options);
+  }
+
   /** Start delivering events to `handler`, and publish the accept/connect event. */
   start(handler: StreamHandler, outbound = false): void {
     this.handler = handler;
     this.emit(outbound ? 'connect' : 'accept');
     this.armIdleTimer();
+    if (this.readsBorrowed && !this.pausedByService && this.socket.isPaused()) this.socket.resume();
   }
 
   /**

@@ -48,11 +48,14 @@ export function dialError(err: NodeJS.ErrnoException, endpoint: Endpoint): Wirec
 /**
  * Open a half-open-capable stream connection to a TCP, TLS or Unix endpoint. A TLS socket
  * resolves once the handshake is done and (unless `tlsConfig.insecure`) the server verified.
+ * With `onread` (TCP and Unix only) reads go to that buffer and callback, and the socket
+ * resolves paused: nothing is read before its owner resumes it.
  */
 export function dialStream(
   endpoint: Endpoint,
   timeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
   tlsConfig?: TlsClientConfig,
+  onread?: net.OnReadOpts,
 ): Promise<net.Socket> {
   if (endpoint.transport === 'udp') {
     return Promise.reject(
@@ -64,14 +67,15 @@ export function dialStream(
   }
   const host = endpoint.transport === 'unix' ? '' : (endpoint.host ?? DEFAULT_DIAL_HOST);
   const port = endpoint.transport === 'unix' ? 0 : endpoint.port;
+  if (endpoint.transport === 'tls') onread = undefined;
   const socket =
     endpoint.transport === 'unix'
-      ? net.connect({ path: endpoint.path, allowHalfOpen: true })
+      ? net.connect({ path: endpoint.path, allowHalfOpen: true, onread })
       : endpoint.transport === 'tls'
         ? lazyTls()
             .connect({ ...tlsConnectOptions(host, tlsConfig), host, port })
             .setNoDelay(true)
-        : net.connect({ host, port, allowHalfOpen: true, noDelay: true });
+        : net.connect({ host, port, allowHalfOpen: true, noDelay: true, onread });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.destroy();
@@ -83,6 +87,8 @@ export function dialStream(
       );
     }, timeoutMs);
     socket.once(endpoint.transport === 'tls' ? 'secureConnect' : 'connect', () => {
+      // Emitted before net starts the first read: pausing here means none is started.
+      if (onread) socket.pause();
       clearTimeout(timer);
       socket.removeListener('error', onError);
       resolve(socket);
