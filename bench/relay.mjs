@@ -121,6 +121,13 @@ async function main() {
   const portOf = { direct: ports.upstream, wirecat: ports.wirecat, socat: ports.socat };
   const results = { direct: [], wirecat: [], socat: [] };
   const lines = [];
+  // One untimed pass first: node's JIT compiles the relay's paths during its first seconds
+  // of load (on the relay's own CPU), which would land in rep 1 only.
+  for (const target of targets) {
+    const port = ['--port', String(portOf[target]), '--warmup', '0'];
+    loadgen([...'--mode echo --conns 1 --size 64 --secs 2'.split(' '), ...port]);
+    loadgen([...'--mode stream --conns 8 --secs 1'.split(' '), ...port]);
+  }
   for (let rep = 1; rep <= reps; rep++) {
     for (const target of targets) {
       const port = String(portOf[target]);
