@@ -110,7 +110,7 @@ test('resets and half-closes at every point of every TCP exchange: no failure, n
   const took = Date.now() - started;
   await waitFor(() => host.stats.connectionsOpen === 0, 'every slot to be released', 10_000).catch(
     (err) => {
-      const open = [...(host as unknown as { open: Set<Conn> }).open];
+      const open = [...(host as unknown as { slots: { conns: Set<Conn> } }).slots.conns];
       throw new Error(`${err.message}; still open: ${open.map((c) => c.service).join(', ')}`);
     },
   );

@@ -59,7 +59,7 @@ function collectEvents(t: { after(fn: () => void): void }, type: 'limit-hit'): S
 
 /** The Host's open connections (private; read here to check per-connection buffers). */
 function openConns(host: Host): Conn[] {
-  return [...(host as unknown as { open: Set<Conn> }).open];
+  return [...(host as unknown as { slots: { conns: Set<Conn> } }).slots.conns];
 }
 
 test('maxConnections: the connection over the limit is closed at once, counted, published; a slot frees on close', async (t) => {

@@ -27,6 +27,7 @@ import {
 import { lingerThenCut, stopLinger } from '../transport/linger.js';
 import { isLoopback, isWildcard, listenDatagram, listenStream } from '../transport/listen.js';
 import type { TlsServerConfig } from '../transport/tls.js';
+import { ConnectionSlots } from './slots.js';
 import { type UdpDropReason, UdpGuard } from './udp-guard.js';
 
 /** Options for a Host. Every field has a default. */
@@ -114,10 +115,7 @@ export class Host {
   private readonly settings: ServiceSettings;
   private readonly tls: TlsServerConfig | undefined;
   private readonly listening: Listening[] = [];
-  private readonly open = new Set<Conn>();
-  // Sockets answered straight from accept (replyOnAccept), waiting for the peer to close.
-  private readonly replied = new Set<net.Socket>();
-  private readonly perSource = new Map<string, number>();
+  private readonly slots: ConnectionSlots;
   private readonly guard: UdpGuard;
   private closing: Promise<void> | undefined;
   private readonly counters = {
@@ -141,6 +139,7 @@ export class Host {
   constructor(options: HostOptions = {}) {
     this.limits = resolveLimits(options.limits);
     this.tls = options.tls;
+    this.slots = new ConnectionSlots(this.limits.maxConnectionsPerSource);
     this.settings = {
       limits: this.limits,
       now: options.now ?? (() => new Date()),
@@ -170,16 +169,16 @@ export class Host {
   get stats(): HostStats {
     let bytesIn = this.counters.bytesIn;
     let bytesOut = this.counters.bytesOut;
-    for (const conn of this.open) {
+    for (const conn of this.slots.conns) {
       bytesIn += conn.bytesIn;
       bytesOut += conn.bytesOut;
     }
-    for (const socket of this.replied) bytesIn += socket.bytesRead;
+    for (const socket of this.slots.answered) bytesIn += socket.bytesRead;
     return {
       ...this.counters,
       bytesIn,
       bytesOut,
-      connectionsOpen: this.openCount,
+      connectionsOpen: this.slots.size,
       udpDropped: { ...this.udpDropped },
     };
   }
@@ -257,24 +256,16 @@ export class Host {
       accepted.destroy();
       return;
     }
-    if (this.openCount >= this.limits.maxConnections) {
+    if (this.slots.size >= this.limits.maxConnections) {
       this.counters.refusedOverall++;
       this.refuse(accepted, service.name, transport, 'maxConnections');
       return;
     }
-    let source: string | undefined;
-    if (!this.countingSources && this.openCount >= this.limits.maxConnectionsPerSource) {
-      this.startCountingSources();
-    }
-    if (this.countingSources) {
-      source = transport === 'unix' ? '' : normalizeAddress(accepted.remoteAddress);
-      const fromSource = this.perSource.get(source) ?? 0;
-      if (source !== '' && fromSource >= this.limits.maxConnectionsPerSource) {
-        this.counters.refusedPerSource++;
-        this.refuse(accepted, service.name, transport, 'maxConnectionsPerSource');
-        return;
-      }
-      this.perSource.set(source, fromSource + 1);
+    const source = this.slots.admit(accepted, transport === 'unix');
+    if (source === null) {
+      this.counters.refusedPerSource++;
+      this.refuse(accepted, service.name, transport, 'maxConnectionsPerSource');
+      return;
     }
     if (service.replyOnAccept && transport !== 'tls' && !connectionWatched()) {
       this.replyAndClose(service.replyOnAccept, accepted);
@@ -292,7 +283,7 @@ export class Host {
       service.needsSocketStream || transport === 'tls'
         ? Conn.wrap(accepted, transport, options)
         : Conn.adopt(accepted, server, transport, options);
-    this.open.add(conn);
+    this.slots.conns.add(conn);
     this.counters.connectionsTotal++;
     conn.onClosed = this.release;
     conn.startWith(service);
@@ -317,10 +308,10 @@ export class Host {
   // peer sends, and give the peer the same linger as Conn.finish to close. Saves ~3 us of
   // the ~35 us a daytime connection costs (see bench/README.md).
   private replyAndClose(reply: () => Buffer, socket: net.Socket): void {
-    this.replied.add(socket);
+    this.slots.answered.add(socket);
     this.counters.connectionsTotal++;
     socket.on('error', ignoreSocketError);
-    socket.on('close', () => this.releaseReplied(socket));
+    socket.on('close', () => this.releaseAnswered(socket));
     let data: Buffer;
     try {
       data = reply();
@@ -334,53 +325,17 @@ export class Host {
     lingerThenCut(socket, ONE_SHOT_LINGER_MS);
   }
 
-  private releaseReplied(socket: net.Socket): void {
+  private releaseAnswered(socket: net.Socket): void {
     stopLinger(socket);
-    this.replied.delete(socket);
     this.counters.bytesIn += socket.bytesRead;
-    // When counted, the address was read at accept or when counting began: Node keeps it.
-    this.slotFreed(normalizeAddress(socket.remoteAddress));
+    this.slots.releaseAnswered(socket);
   }
 
   private readonly release = (conn: Conn): void => {
-    this.open.delete(conn);
     this.counters.bytesIn += conn.bytesIn;
     this.counters.bytesOut += conn.bytesOut;
-    this.slotFreed(conn.remoteAddress);
+    this.slots.releaseConn(conn);
   };
-
-  private get openCount(): number {
-    return this.open.size + this.replied.size;
-  }
-
-  private slotFreed(source: string): void {
-    if (this.countingSources) {
-      const n = (this.perSource.get(source) ?? 1) - 1;
-      if (n <= 0) this.perSource.delete(source);
-      else this.perSource.set(source, n);
-    }
-    if (this.openCount === 0) {
-      this.countingSources = false;
-      this.perSource.clear();
-      this.onIdle?.();
-    }
-  }
-
-  // Per-source counts matter only once some source could be at its limit, which needs at
-  // least that many connections open in all: below that, a source's address (a getpeername
-  // per connection) and the map are not needed. Counting starts with every open connection
-  // and stops when none is left.
-  private countingSources = false;
-
-  private startCountingSources(): void {
-    this.countingSources = true;
-    const count = (source: string) =>
-      this.perSource.set(source, (this.perSource.get(source) ?? 0) + 1);
-    for (const conn of this.open) count(conn.remoteAddress);
-    for (const socket of this.replied) count(normalizeAddress(socket.remoteAddress));
-  }
-
-  private onIdle: (() => void) | undefined;
 
   private async listenUdp(
     service: Service,
@@ -483,11 +438,11 @@ export class Host {
         local: l.info.address,
       });
     }
-    for (const conn of this.open) conn.shutdown();
-    if (this.openCount > 0) {
+    for (const conn of this.slots.conns) conn.shutdown();
+    if (this.slots.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, drainMs);
-        this.onIdle = () => {
+        this.slots.onEmpty = () => {
           clearTimeout(timer);
           resolve();
         };
@@ -499,8 +454,10 @@ export class Host {
 
   /** Cut every connection now (the second Ctrl-C). */
   destroy(): void {
-    for (const conn of this.open) conn.abort('WIRECAT_SHUTDOWN', 'server shutting down', true);
-    for (const socket of this.replied) socket.destroy(); // their reply was sent in full
+    for (const conn of this.slots.conns) {
+      conn.abort('WIRECAT_SHUTDOWN', 'server shutting down', true);
+    }
+    for (const socket of this.slots.answered) socket.destroy(); // their reply was sent in full
   }
 }
 
