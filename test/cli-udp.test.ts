@@ -53,6 +53,15 @@ test('udp: no reply -> retries, then exit 6', async (t) => {
   assert.equal(peer.received(), 3);
   assert.ok(Date.now() - started >= 600);
   assert.equal(r.stdout.length, 0);
+  const once = await runCli([
+    'udp',
+    `127.0.0.1:${peer.port}`,
+    '--timeout',
+    '100ms',
+    '--retries',
+    '0',
+  ]);
+  assert.match(once.stderr, /after 1 try of 100 ms/);
 });
 
 test('udp: ICMP port unreachable -> exit 3 at once', async () => {

@@ -209,7 +209,7 @@ test('wirecat get gopher:// fetches a file and a menu; --trace shows the selecto
   const menu = await runCli(['get', `gopher://127.0.0.1:${port}/1/docs`, '--trace']);
   assert.equal(menu.code, 0, menu.stderr);
   assert.match(menu.stdout.toString(), /^0readme\.md\t\/docs\/readme\.md\t/);
-  assert.match(menu.stderr, /-> 7 B "\/docs\\r\\n"/);
+  assert.match(menu.stderr, /get tcp #\d+ -> 7 B "\/docs\\r\\n"/);
   const missing = await runCli(['get', `gopher://127.0.0.1:${port}/0/nope`]);
   assert.match(missing.stdout.toString(), /^3/);
 });

@@ -21,6 +21,8 @@ export interface ConnectOptions extends SessionOptions {
   idleTimeoutMs?: number;
   /** For tls:// endpoints: how to verify the server (default: system CAs, name checked). */
   tls?: TlsClientConfig;
+  /** The name the trace and events give this connection (default `connect`). */
+  label?: string;
 }
 
 /** What happened on the connection. */
@@ -44,7 +46,7 @@ export async function connect(
     options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     options.tls,
   );
-  const conn = clientConn(socket, endpoint, 'connect', options.idleTimeoutMs);
+  const conn = clientConn(socket, endpoint, options.label ?? 'connect', options.idleTimeoutMs);
   return runSession(conn, options, started);
 }
 

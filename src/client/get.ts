@@ -161,6 +161,7 @@ async function getGopher(url: URL, options: GetOptions, started: number): Promis
     idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_GET_IDLE_TIMEOUT_MS,
     maxCollectBytes: options.maxCollectBytes,
     signal: options.signal,
+    label: 'get',
   });
   return {
     url: url.href,

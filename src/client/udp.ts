@@ -68,7 +68,7 @@ export async function udpRequest(
           return finish(
             new WirecatError(
               'WIRECAT_NO_REPLY',
-              `no reply from ${where} after ${tries} tries of ${timeoutMs} ms`,
+              `no reply from ${where} after ${tries} ${tries === 1 ? 'try' : 'tries'} of ${timeoutMs} ms`,
             ),
           );
         }
