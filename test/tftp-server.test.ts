@@ -217,7 +217,7 @@ test('uploads: refused unless allowed, no overwrite unless allowed, never throug
   await rejects(
     tftpPut(rw.server, src, 'no/such/dir/f', FAST),
     'WIRECAT_TFTP_REMOTE_ERROR',
-    /TFTP error 1/,
+    /"no\/such\/dir\/": no such folder on the server \(TFTP error 1\)/,
   );
   assert.deepEqual(readdirSync(outside), [], 'nothing written outside the root');
 

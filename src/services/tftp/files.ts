@@ -199,7 +199,17 @@ export async function openForWrite(
   try {
     const parts = root.segments(name);
     if (parts.length === 0) return deny(TFTP_ERROR.ACCESS_VIOLATION, 'no file name');
-    const dir = await realpath(join(root.path, ...parts.slice(0, -1)));
+    const folder = parts.slice(0, -1);
+    const dir = await realpath(join(root.path, ...folder)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') throw err;
+      return undefined;
+    });
+    // Uploads never create folders: say which one is missing, not that the file is.
+    if (dir === undefined)
+      return deny(
+        TFTP_ERROR.FILE_NOT_FOUND,
+        `"${folder.join('/')}/": no such folder on the server`,
+      );
     if (!root.contains(dir))
       return deny(TFTP_ERROR.ACCESS_VIOLATION, `"${name}": leads outside the served folder`);
     target = join(dir, parts[parts.length - 1]);
