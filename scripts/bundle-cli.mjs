@@ -26,9 +26,9 @@ const verbsStayExternal = {
   },
 };
 
-// The sources are ESM: `import.meta.url` becomes the bundle's own file URL, and the entry's
-// `import('./serve.js')` a require of the verb's bundle.
-const IMPORT_META_URL =
+// The sources are ESM: each bundle starts strict, `import.meta.url` becomes the bundle's own
+// file URL, and the entry's `import('./serve.js')` a require of the verb's bundle.
+const CJS_PRELUDE =
   '"use strict";\nconst __wirecatFileUrl = require("node:url").pathToFileURL(__filename).href;';
 const common = {
   bundle: true,
@@ -46,12 +46,12 @@ await build({
   entryPoints: ['src/cli/main.ts'],
   outfile: 'dist/cli/wirecat.js',
   plugins: [verbsStayExternal],
-  banner: { js: `#!/usr/bin/env node\n${IMPORT_META_URL}` },
+  banner: { js: `#!/usr/bin/env node\n${CJS_PRELUDE}` },
 });
 await build({
   ...common,
   entryPoints: Object.fromEntries(external.map((v) => [v, `src/cli/${v}.ts`])),
   outdir: 'dist/cli',
-  banner: { js: IMPORT_META_URL },
+  banner: { js: CJS_PRELUDE },
 });
 chmodSync('dist/cli/wirecat.js', 0o755);

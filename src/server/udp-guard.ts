@@ -61,9 +61,12 @@ interface Bucket {
 export interface RecentReplies {
   prints: number[];
   next: number;
+  /** When we last replied to the peer. */
   at: number;
   streak: number;
   moved: number;
+  /** When its current datagram arrived (read once per datagram, by `peer`). */
+  seen: number;
 }
 
 /** FNV-1a over the length and the first FINGERPRINT_BYTES bytes. */
@@ -101,12 +104,13 @@ export class UdpGuard {
     const now = this.now();
     let recent = this.recent.get(key);
     if (recent === undefined) {
-      recent = { prints: [], next: 0, at: 0, streak: 0, moved: now };
+      recent = { prints: [], next: 0, at: 0, streak: 0, moved: now, seen: now };
       touch(this.recent, key, recent, this.options.sourcesTracked);
     } else if (now - recent.moved > LRU_MOVE_AFTER_MS) {
       recent.moved = now;
       touch(this.recent, key, recent, this.options.sourcesTracked);
     }
+    recent.seen = now;
     return recent;
   }
 
@@ -117,7 +121,7 @@ export class UdpGuard {
    */
   isLoop(recent: RecentReplies, request: Uint8Array): boolean {
     const back =
-      this.now() - recent.at <= LOOP_WINDOW_MS && recent.prints.includes(fingerprint(request));
+      recent.seen - recent.at <= LOOP_WINDOW_MS && recent.prints.includes(fingerprint(request));
     recent.streak = back ? recent.streak + 1 : 0;
     return recent.streak >= LOOP_STREAK;
   }
@@ -126,7 +130,7 @@ export class UdpGuard {
   replied(recent: RecentReplies, reply: Uint8Array): void {
     recent.prints[recent.next] = fingerprint(reply);
     recent.next = (recent.next + 1) % LOOP_REPLIES_REMEMBERED;
-    recent.at = this.now();
+    recent.at = recent.seen;
   }
 
   /** Take one reply from the source's budget; false when it is spent for now. */
