@@ -470,11 +470,12 @@ async function openUpstream(
   }
   // Plain upstream reads land in the shared buffer (connSide keeps a copy of each chunk):
   // no buffer allocated per read, which narrowed the relay's latency tail.
+  const plain = b.transport === 'tls' ? undefined : b.transport;
   const socket = await dialStream(
     b,
     options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     options.tlsClient,
-    b.transport === 'tls' ? undefined : Conn.sharedReads,
+    plain && Conn.sharedReads,
   );
   const connOptions = {
     service: 'relay',
@@ -482,10 +483,9 @@ async function openUpstream(
     maxBufferedBytes: limits.maxBufferedBytes,
     readWhileBlocked: true,
   };
-  const conn =
-    b.transport === 'tls'
-      ? Conn.wrap(socket, b.transport, connOptions)
-      : Conn.wrapBorrowed(socket, b.transport, connOptions);
+  const conn = plain
+    ? Conn.wrapBorrowed(socket, plain, connOptions)
+    : Conn.wrap(socket, 'tls', connOptions);
   const { side, handler } = connSide(conn, 'upstream');
   side.pause();
   conn.start(handler, true);

@@ -30,28 +30,17 @@ import type { TlsServerConfig } from '../transport/tls.js';
 import { ConnectionSlots } from './slots.js';
 import { type UdpDropReason, UdpGuard } from './udp-guard.js';
 
-/** Options for a Host. Every field has a default. */
-export interface HostOptions {
+/**
+ * Options for a Host. Every field has a default. The services' settings (the clock, quotes,
+ * time format, ack text, root, file limits, tftp, chat) are ServiceSettings', documented there.
+ */
+export interface HostOptions extends Partial<Omit<ServiceSettings, 'limits'>> {
   /** Limits; unset fields take DEFAULT_LIMITS. */
   limits?: Partial<Limits>;
-  /** The clock services use (tests pin it). */
-  now?: () => Date;
-  /** qotd quotes, daytime/stamp time format, ack text. */
-  quotes?: readonly string[];
-  timeFormat?: 'text' | 'iso';
-  ackText?: string;
-  /** files and http: the folder served, the largest file, the longest name (ServiceSettings). */
-  root?: string;
-  maxFileBytes?: number;
-  maxNameBytes?: number;
   /** The certificate and key every tls:// endpoint presents (required for tls://). */
   tls?: TlsServerConfig;
   /** Apply the per-source UDP reply budget to loopback sources too (default: exempt). */
   udpBudgetForLoopback?: boolean;
-  /** tftp: write policy, upload size, transfer limits, timers (it serves `root`). */
-  tftp?: ServiceSettings['tftp'];
-  /** chat: the room's limits and the operator's seat (ServiceSettings). */
-  chat?: ServiceSettings['chat'];
 }
 
 /** One service on one endpoint. */
