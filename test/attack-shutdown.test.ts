@@ -101,15 +101,17 @@ test('SIGTERM under load: in-flight exchanges finish with a FIN, exit 0 within t
 
 test('a second SIGTERM during the drain exits at once', async (t) => {
   const served = await serveChild(t, ['chargen=tcp://127.0.0.1:0', '--drain-timeout', '30s']);
-  // Clients that never read: the drain could wait for them the whole 30 s.
+  // Clients that stop reading after their first bytes: the drain could wait the whole 30 s.
   const sockets = Array.from({ length: 20 }, () => {
     const s = net.connect({ port: served.port('chargen'), host: '127.0.0.1' });
     s.on('error', () => {});
-    s.pause();
+    s.once('data', () => s.pause());
     t.after(() => s.destroy());
     return s;
   });
-  await Promise.all(sockets.map((s) => new Promise((r) => s.once('connect', r))));
+  // Chargen's first bytes prove the server accepted each one: a signal that beats the
+  // accept would close the listener and reset the queued connection instead.
+  await waitFor(() => sockets.every((s) => s.isPaused()), 'every client to be accepted');
   served.child.kill('SIGTERM');
   await waitFor(() => /draining/.test(served.errors()), 'the drain to start');
   const since = Date.now();

@@ -324,7 +324,7 @@ test('--help for each verb exits 0 and shows examples', async () => {
 // ---- graceful shutdown -------------------------------------------------------------------
 
 /** A half-open-capable client that records bytes, FIN and close. */
-async function client(t: TestContext, port: number) {
+async function client(t: TestContext, port: number, opts: { accepted?: boolean } = {}) {
   const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
   t.after(() => socket.destroy());
   const state = { data: '', fin: false, closed: false, error: '' };
@@ -341,6 +341,13 @@ async function client(t: TestContext, port: number) {
     state.error = e.code ?? e.message;
   });
   await new Promise((r) => socket.once('connect', r));
+  if (opts.accepted) {
+    // 'connect' only means the kernel queued us; a signal that beats the server's accept
+    // closes the listener and the queued connection is reset. One echo proves we are in.
+    socket.write('in?');
+    await waitFor(() => state.data === 'in?', 'the server to accept');
+    state.data = '';
+  }
   return { socket, state };
 }
 
@@ -376,7 +383,7 @@ test('SIGTERM drains: the in-flight reply arrives, then FIN, then exit 0', async
 
 test('a second SIGINT stops at once with exit code 130', async (t) => {
   const served = await startServe(t, ['echo=tcp://127.0.0.1:0', '--drain-timeout', '30s']);
-  const { socket, state } = await client(t, rowOf(served, 'echo').port);
+  const { socket, state } = await client(t, rowOf(served, 'echo').port, { accepted: true });
   served.kill('SIGINT');
   await waitFor(() => state.fin, 'the server FIN');
   const since = Date.now();
@@ -390,7 +397,7 @@ test('a second SIGINT stops at once with exit code 130', async (t) => {
 
 test('a client that never closes is cut at --drain-timeout', async (t) => {
   const served = await startServe(t, ['echo=tcp://127.0.0.1:0', '--drain-timeout', '500ms']);
-  const { socket, state } = await client(t, rowOf(served, 'echo').port);
+  const { socket, state } = await client(t, rowOf(served, 'echo').port, { accepted: true });
   const since = Date.now();
   served.kill('SIGTERM');
   const { code, ms } = await exited(served, since);
