@@ -1,7 +1,8 @@
 // TFTP on loopback: wirecat's server vs tftpd-hpa (in.tftpd) with the same clients (curl,
 // tftp-hpa, wirecat tftp), 64 MiB downloads and uploads at blksize 512, 1428 and 65464
 // (windowsize 1 and 16 where the client has it), reps interleaved, medians and paired ratios;
-// then each server's memory while 20 transfers run at once. Method: /work/shared/research/
+// lock-step downloads also from a bare node:dgram server (servers/node-tftp.mjs), the floor
+// Node itself sets; then each server's memory while 20 transfers run at once. Method: /work/shared/research/
 // tftp-anchors.md and bench/README.md ("TFTP"). Needs root (`in.tftpd -s` chroots).
 // Servers are pinned to CPU1 and clients to CPU0; every server and client is started here and
 // stopped by its own pid (servers: their own process group); every run has a time limit.
@@ -38,7 +39,7 @@ const HELP = `Usage: node bench/tftp.mjs [options]
   --wait-load L       first wait (up to --wait-max-s) until the 1-min load average is below L
   --wait-max-s S      default 600
   --wirecat PATH      the CLI to measure (default: a copy of dist/cli taken at the start)
-  --port-base P       wirecat on P, in.tftpd on P+1 (default 17069)
+  --port-base P       wirecat on P, in.tftpd on P+1, the bare node floor on P+2 (default 17069)
 `;
 
 const { values } = parseArgs({
@@ -71,7 +72,11 @@ const TIMEOUT_MS = Number(values['timeout-s']) * 1000;
 const ONLY = new Set(values.only.split(','));
 const CLIENTS = new Set(values.clients.split(','));
 const BLKSIZES = values.blksizes.split(',').map(Number);
-const PORT = { wirecat: Number(values['port-base']), hpa: Number(values['port-base']) + 1 };
+const PORT = {
+  wirecat: Number(values['port-base']),
+  hpa: Number(values['port-base']) + 1,
+  node: Number(values['port-base']) + 2,
+};
 const SERVER_CPU = 1;
 const CLIENT_CPU = 0;
 /** How often the server's process tree is sampled for CPU time (forks) and memory. */
@@ -282,7 +287,16 @@ const SERVER_ARGV = {
   ],
   // -c: create on upload; -u root: the files in tmpfs belong to root; -s: chroot.
   hpa: () => ['in.tftpd', '-L', '-a', `127.0.0.1:${PORT.hpa}`, '-s', '-c', '-u', 'root', root],
+  // Downloads only, lock-step only: it answers no windowsize and takes no uploads.
+  node: () => [
+    process.execPath,
+    join(REPO, 'bench/servers/node-tftp.mjs'),
+    String(PORT.node),
+    root,
+  ],
 };
+/** The cells the bare node floor runs in. */
+const hasFloor = (cell) => cell.dir === 'get' && cell.windowsize === 1;
 
 async function startOne(who) {
   if (!(await portFree('udp', PORT[who])))
@@ -519,9 +533,10 @@ try {
     : [];
   for (let rep = 1; rep <= RUNS; rep++) {
     for (const [i, cell] of cells.entries()) {
-      // Alternate which server goes first, per cell and per rep.
-      const order = (i + rep) % 2 ? ['wirecat', 'hpa'] : ['hpa', 'wirecat'];
-      for (const who of order) await runOnce(cell, who, rep);
+      // Rotate which server goes first, per cell and per rep.
+      const whos = hasFloor(cell) ? ['wirecat', 'hpa', 'node'] : ['wirecat', 'hpa'];
+      const k = (i + rep) % whos.length;
+      for (const who of [...whos.slice(k), ...whos.slice(0, k)]) await runOnce(cell, who, rep);
     }
     for (const [i, [dir, blksize]] of memCells.entries()) {
       const order = (i + rep) % 2 ? ['wirecat', 'hpa'] : ['hpa', 'wirecat'];
@@ -546,8 +561,8 @@ const lines = [];
 lines.push(
   `${SIZE / 1_048_576} MiB, median of ${RUNS} interleaved reps, MB/s = 10^6 B/s of client wall time (start-up included); server on CPU${SERVER_CPU}, clients on CPU${CLIENT_CPU}`,
   '',
-  '| transfer | client | blksize | ws | wirecat MB/s | in.tftpd MB/s | wirecat / in.tftpd | target met | server CPU µs/block wirecat / in.tftpd | foreign cores |',
-  '|---|---|---|---|---|---|---|---|---|---|',
+  '| transfer | client | blksize | ws | wirecat MB/s | in.tftpd MB/s | wirecat / in.tftpd | target met | bare node MB/s | wirecat / bare node | server CPU µs/block wirecat / in.tftpd / bare node | foreign cores |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
 );
 for (const cell of cells) {
   const name = cellName(cell);
@@ -557,22 +572,28 @@ for (const cell of cells) {
     of(who)
       .filter((r) => r.ok)
       .map((r) => r.mbps);
-  const ratios = [];
-  for (let rep = 1; rep <= RUNS; rep++) {
-    const w = recs.find((r) => r.who === 'wirecat' && r.rep === rep && r.ok);
-    const h = recs.find((r) => r.who === 'hpa' && r.rep === rep && r.ok);
-    if (w && h) ratios.push(w.mbps / h.mbps);
-  }
+  /** Per-rep ratios of wirecat to `who`, from the reps where both succeeded. */
+  const ratiosTo = (who) => {
+    const ratios = [];
+    for (let rep = 1; rep <= RUNS; rep++) {
+      const w = recs.find((r) => r.who === 'wirecat' && r.rep === rep && r.ok);
+      const o = recs.find((r) => r.who === who && r.rep === rep && r.ok);
+      if (w && o) ratios.push(w.mbps / o.mbps);
+    }
+    return ratios;
+  };
   const range = (xs) => (xs.length > 1 ? ` [${fmt(Math.min(...xs))}-${fmt(Math.max(...xs))}]` : '');
   const cellFig = (who) => {
     const xs = okFig(who);
     const bad = of(who).length - xs.length;
     return xs.length ? `${fmt(median(xs))}${range(xs)}${bad ? ` (${bad} failed)` : ''}` : 'FAILED';
   };
-  const ratio = median(ratios);
+  const ratio = median(ratiosTo('hpa'));
+  const floor = hasFloor(cell);
+  const cpu = (who) => fmt(median(of(who).map((r) => r.serverUsPerBlock)));
   const wsNote = cell.client === 'wirecat' && cell.windowsize > 1 ? ' (in.tftpd: 1)' : '';
   lines.push(
-    `| ${cell.dir === 'get' ? 'download' : 'upload'} | ${cell.client} | ${cell.blksize} | ${cell.windowsize}${wsNote} | ${cellFig('wirecat')} | ${cellFig('hpa')} | ${fmt(ratio, 2)} | ${ratio === undefined ? '–' : ratio >= 1 ? 'yes' : 'no'} | ${fmt(median(of('wirecat').map((r) => r.serverUsPerBlock)))} / ${fmt(median(of('hpa').map((r) => r.serverUsPerBlock)))} | ${fmt(median(recs.map((r) => r.foreignCores)), 2)}${noisy(recs)} |`,
+    `| ${cell.dir === 'get' ? 'download' : 'upload'} | ${cell.client} | ${cell.blksize} | ${cell.windowsize}${wsNote} | ${cellFig('wirecat')} | ${cellFig('hpa')} | ${fmt(ratio, 2)} | ${ratio === undefined ? '–' : ratio >= 1 ? 'yes' : 'no'} | ${floor ? cellFig('node') : '–'} | ${floor ? fmt(median(ratiosTo('node')), 2) : '–'} | ${cpu('wirecat')} / ${cpu('hpa')}${floor ? ` / ${cpu('node')}` : ''} | ${fmt(median(recs.map((r) => r.foreignCores)), 2)}${noisy(recs)} |`,
   );
 }
 const memRecs = raw.filter((r) => r.cell.startsWith('mem '));

@@ -1,0 +1,77 @@
+// The bare node:dgram TFTP download server bench/tftp.mjs uses as the floor: what Node itself
+// costs per lock-step block (RFC 1350 RRQ, octet, RFC 2348 blksize, nothing else), so a gap
+// to in.tftpd can be told apart from wirecat's own overhead. The file is read whole into
+// memory and the next packet is ready before its ACK comes: only the datagram path is timed.
+// Usage: node node-tftp.mjs PORT ROOT   (downloads only; a lost packet is resent after 1 s)
+
+import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [portArg, root] = process.argv.slice(2);
+const RESEND_MS = 1000;
+const MAX_RESENDS = 5;
+
+const error = (code, text) => {
+  const b = Buffer.alloc(5 + text.length);
+  b.writeUInt16BE(5, 0);
+  b.writeUInt16BE(code, 2);
+  b.write(text, 4, 'latin1');
+  return b;
+};
+
+const listener = dgram.createSocket('udp4');
+listener.on('message', (msg, peer) => {
+  if (msg.readUInt16BE(0) !== 1) return; // RRQ only
+  const fields = msg.toString('latin1', 2).split('\0');
+  let data;
+  try {
+    data = readFileSync(join(root, fields[0].replace(/\.\./g, '')));
+  } catch {
+    return listener.send(error(1, 'File not found'), peer.port, peer.address);
+  }
+  const asked = fields.findIndex((f, i) => i > 1 && f.toLowerCase() === 'blksize');
+  const blksize = asked > 0 ? Math.min(65464, Math.max(8, Number(fields[asked + 1]))) : 512;
+  serve(data, blksize, asked > 0, peer);
+});
+listener.bind(Number(portArg), '127.0.0.1');
+
+function serve(data, blksize, oack, peer) {
+  const socket = dgram.createSocket('udp4');
+  const last = Math.floor(data.length / blksize) + 1;
+  const packet = Buffer.allocUnsafe(blksize + 4);
+  let block = oack ? 0 : 1; // the block whose ACK we wait for
+  let out = packet;
+  let resends = 0;
+  const fill = (n) => {
+    const start = (n - 1) * blksize;
+    const len = data.copy(packet, 4, start, Math.min(start + blksize, data.length));
+    packet.writeUInt16BE(3, 0);
+    packet.writeUInt16BE(n & 0xffff, 2);
+    out = packet.subarray(0, len + 4);
+  };
+  const send = () => socket.send(out, peer.port, peer.address);
+  const timer = setTimeout(() => {
+    if (++resends > MAX_RESENDS) return socket.close();
+    send();
+    timer.refresh();
+  }, RESEND_MS);
+  socket.on('message', (msg, from) => {
+    if (from.port !== peer.port || msg.readUInt16BE(0) !== 4) return;
+    if (msg.readUInt16BE(2) !== (block & 0xffff)) return; // a duplicate ACK: wait for the timer
+    if (block === last) {
+      clearTimeout(timer);
+      return socket.close();
+    }
+    block++;
+    resends = 0;
+    fill(block);
+    send();
+    timer.refresh();
+  });
+  socket.bind(0, '127.0.0.1', () => {
+    if (oack) out = Buffer.from(`\0\x06blksize\0${blksize}\0`, 'latin1');
+    else fill(1);
+    send();
+  });
+}
