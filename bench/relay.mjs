@@ -1,6 +1,7 @@
-// `node bench/relay.mjs`: `wirecat relay -k` beside `socat TCP-LISTEN:…,fork TCP:…` in the same
-// run, both in front of the same C echo server (shared/bench/cecho.c), loaded by the same
-// client (shared/bench/loadgen.c). Measures throughput (stream, 1 and 8 connections) and the
+// `node bench/relay.mjs`: `wirecat relay -k` beside `socat TCP-LISTEN:…,fork TCP:…` and a bare
+// node:net pipe() relay (servers/node-relay.mjs, the floor Node itself sets) in the same run,
+// all in front of the same C echo server (shared/bench/cecho.c), loaded by the same client
+// (shared/bench/loadgen.c). Measures throughput (stream, 1 and 8 connections) and the
 // latency a relay adds to a 64-byte round trip (p50/p99 minus the direct path's).
 // Reps are interleaved (direct, wirecat, socat, direct, …); the table shows medians. A p99
 // from one 3-second run swings by ±20 % on this VM (cross-vCPU wake-ups), so the default is
@@ -34,7 +35,7 @@ const { values } = parseArgs({
 const reps = Number(values.reps);
 const secs = Number(values.secs);
 const base = Number(values['port-base']);
-const ports = { upstream: base, wirecat: base + 1, socat: base + 2 };
+const ports = { upstream: base, wirecat: base + 1, socat: base + 2, node: base + 3 };
 
 const say = (text) => process.stderr.write(`${text}\n`);
 
@@ -88,6 +89,13 @@ function loadgen(args) {
   return JSON.parse(json);
 }
 
+const NAMES = {
+  direct: 'direct (no relay)',
+  wirecat: 'wirecat relay -k',
+  socat: 'socat fork',
+  node: 'bare node pipe()',
+};
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -107,6 +115,11 @@ async function main() {
     `tcp://127.0.0.1:${ports.upstream}`,
     '--keep-open',
   ]);
+  start(process.execPath, [
+    join(BENCH, 'servers/node-relay.mjs'),
+    String(ports.node),
+    String(ports.upstream),
+  ]);
   start('socat', [
     `TCP-LISTEN:${ports.socat},bind=127.0.0.1,fork,reuseaddr`,
     `TCP:127.0.0.1:${ports.upstream}`,
@@ -117,9 +130,9 @@ async function main() {
     socat: spawnSync('socat', ['-V'], { encoding: 'utf8' }).stdout.split('\n')[1]?.trim(),
   };
   say(`relay bench: ${reps} reps × ${secs} s; ${versions.node}; ${versions.socat}`);
-  const targets = ['direct', 'wirecat', 'socat'];
-  const portOf = { direct: ports.upstream, wirecat: ports.wirecat, socat: ports.socat };
-  const results = { direct: [], wirecat: [], socat: [] };
+  const targets = ['direct', 'wirecat', 'socat', 'node'];
+  const portOf = { direct: ports.upstream, ...ports };
+  const results = { direct: [], wirecat: [], socat: [], node: [] };
   const lines = [];
   // One untimed pass first: node's JIT compiles the relay's paths during its first seconds
   // of load (on the relay's own CPU), which would land in rep 1 only.
@@ -164,13 +177,13 @@ async function main() {
         t === 'direct'
           ? ['—', '—']
           : [(p50 - direct.p50).toFixed(1), (p99 - direct.p99).toFixed(1)];
-      return `| ${t === 'direct' ? 'direct (no relay)' : t === 'wirecat' ? 'wirecat relay -k' : 'socat fork'} | ${m(t, 'stream1_mbs').toFixed(0)} | ${m(t, 'stream8_mbs').toFixed(0)} | ${p50.toFixed(1)} | ${p99.toFixed(1)} | ${added[0]} | ${added[1]} |`;
+      return `| ${NAMES[t]} | ${m(t, 'stream1_mbs').toFixed(0)} | ${m(t, 'stream8_mbs').toFixed(0)} | ${p50.toFixed(1)} | ${p99.toFixed(1)} | ${added[0]} | ${added[1]} |`;
     }),
   ];
   const verdict = [
     `throughput (8 conns) wirecat/socat: ${(m('wirecat', 'stream8_mbs') / m('socat', 'stream8_mbs')).toFixed(2)}×, (1 conn): ${(m('wirecat', 'stream1_mbs') / m('socat', 'stream1_mbs')).toFixed(2)}×`,
-    `added p99: wirecat ${(m('wirecat', 'echo_p99_us') - direct.p99).toFixed(1)} µs, socat ${(m('socat', 'echo_p99_us') - direct.p99).toFixed(1)} µs`,
-    `p99 per rep (µs): ${['wirecat', 'socat'].map((t) => `${t} ${results[t].map((r) => r.echo_p99_us.toFixed(0)).join(' ')}`).join('; ')}`,
+    `added p99: ${['wirecat', 'socat', 'node'].map((t) => `${t} ${(m(t, 'echo_p99_us') - direct.p99).toFixed(1)} µs`).join(', ')}`,
+    `p99 per rep (µs): ${['wirecat', 'socat', 'node'].map((t) => `${t} ${results[t].map((r) => r.echo_p99_us.toFixed(0)).join(' ')}`).join('; ')}`,
   ];
   const report = `${table.join('\n')}\n\n${verdict.join('\n')}\n`;
   process.stdout.write(report);
