@@ -1,7 +1,7 @@
 // TFTP on loopback: wirecat's server vs tftpd-hpa (in.tftpd) with the same clients (curl,
 // tftp-hpa, wirecat tftp), 64 MiB downloads and uploads at blksize 512, 1428 and 65464
 // (windowsize 1 and 16 where the client has it), reps interleaved, medians and paired ratios;
-// lock-step downloads also from a bare node:dgram server (servers/node-tftp.mjs), the floor
+// lock-step transfers also with a bare node:dgram server (servers/node-tftp.mjs), the floor
 // Node itself sets; then each server's memory while 20 transfers run at once. Method: /work/shared/research/
 // tftp-anchors.md and bench/README.md ("TFTP"). Needs root (`in.tftpd -s` chroots).
 // Servers are pinned to CPU1 and clients to CPU0; every server and client is started here and
@@ -287,7 +287,7 @@ const SERVER_ARGV = {
   ],
   // -c: create on upload; -u root: the files in tmpfs belong to root; -s: chroot.
   hpa: () => ['in.tftpd', '-L', '-a', `127.0.0.1:${PORT.hpa}`, '-s', '-c', '-u', 'root', root],
-  // Downloads only, lock-step only: it answers no windowsize and takes no uploads.
+  // Lock-step only: it answers no windowsize.
   node: () => [
     process.execPath,
     join(REPO, 'bench/servers/node-tftp.mjs'),
@@ -296,7 +296,7 @@ const SERVER_ARGV = {
   ],
 };
 /** The cells the bare node floor runs in. */
-const hasFloor = (cell) => cell.dir === 'get' && cell.windowsize === 1;
+const hasFloor = (cell) => cell.windowsize === 1;
 
 async function startOne(who) {
   if (!(await portFree('udp', PORT[who])))

@@ -1,11 +1,11 @@
-// The bare node:dgram TFTP download server bench/tftp.mjs uses as the floor: what Node itself
-// costs per lock-step block (RFC 1350 RRQ, octet, RFC 2348 blksize, nothing else), so a gap
-// to in.tftpd can be told apart from wirecat's own overhead. The file is read whole into
-// memory and the next packet is ready before its ACK comes: only the datagram path is timed.
-// Usage: node node-tftp.mjs PORT ROOT   (downloads only; a lost packet is resent after 1 s)
+// The bare node:dgram TFTP server bench/tftp.mjs uses as the floor: what Node itself costs
+// per lock-step block (RFC 1350 RRQ and WRQ, octet, RFC 2348 blksize, nothing else), so a gap
+// to in.tftpd can be told apart from wirecat's own overhead. A download is read whole into
+// memory first, an upload is held in memory and written once at its end: only the datagram
+// path is timed. Usage: node node-tftp.mjs PORT ROOT   (a lost packet is resent after 1 s)
 
 import dgram from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const [portArg, root] = process.argv.slice(2);
@@ -22,16 +22,19 @@ const error = (code, text) => {
 
 const listener = dgram.createSocket('udp4');
 listener.on('message', (msg, peer) => {
-  if (msg.readUInt16BE(0) !== 1) return; // RRQ only
+  const op = msg.readUInt16BE(0);
+  if (op !== 1 && op !== 2) return;
   const fields = msg.toString('latin1', 2).split('\0');
+  const path = join(root, fields[0].replace(/\.\./g, ''));
+  const asked = fields.findIndex((f, i) => i > 1 && f.toLowerCase() === 'blksize');
+  const blksize = asked > 0 ? Math.min(65464, Math.max(8, Number(fields[asked + 1]))) : 512;
+  if (op === 2) return receive(path, blksize, asked > 0, peer);
   let data;
   try {
-    data = readFileSync(join(root, fields[0].replace(/\.\./g, '')));
+    data = readFileSync(path);
   } catch {
     return listener.send(error(1, 'File not found'), peer.port, peer.address);
   }
-  const asked = fields.findIndex((f, i) => i > 1 && f.toLowerCase() === 'blksize');
-  const blksize = asked > 0 ? Math.min(65464, Math.max(8, Number(fields[asked + 1]))) : 512;
   serve(data, blksize, asked > 0, peer);
 });
 listener.bind(Number(portArg), '127.0.0.1');
@@ -74,4 +77,42 @@ function serve(data, blksize, oack, peer) {
     else fill(1);
     send();
   });
+}
+
+function receive(path, blksize, oack, peer) {
+  const socket = dgram.createSocket('udp4');
+  const chunks = [];
+  let block = 0; // the last block taken
+  let out = oack ? Buffer.from(`\0\x06blksize\0${blksize}\0`, 'latin1') : ack(0);
+  let resends = 0;
+  const send = () => socket.send(out, peer.port, peer.address);
+  const timer = setTimeout(() => {
+    if (++resends > MAX_RESENDS) return socket.close();
+    send();
+    timer.refresh();
+  }, RESEND_MS);
+  socket.on('message', (msg, from) => {
+    if (from.port !== peer.port || msg.readUInt16BE(0) !== 3) return;
+    if (msg.readUInt16BE(2) !== ((block + 1) & 0xffff)) return; // a duplicate: the timer acks
+    block++;
+    resends = 0;
+    chunks.push(msg.subarray(4));
+    out = ack(block);
+    if (msg.length - 4 < blksize) {
+      writeFileSync(path, Buffer.concat(chunks));
+      clearTimeout(timer);
+      send();
+      return setTimeout(() => socket.close(), RESEND_MS); // a lost final ACK is asked for again
+    }
+    send();
+    timer.refresh();
+  });
+  socket.bind(0, '127.0.0.1', send);
+}
+
+function ack(block) {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt16BE(4, 0);
+  b.writeUInt16BE(block & 0xffff, 2);
+  return b;
 }
