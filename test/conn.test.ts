@@ -1,6 +1,7 @@
 // Conn, the transport's stream connection: byte counts, the socket events it publishes on
 // diagnostics_channel (half-close each way), a failing service costing only its own
-// connection, and the maxBufferedBytes cut for a service that ignores backpressure.
+// connection, the maxBufferedBytes cut for a service that ignores backpressure, and an abort
+// with reset that must close the socket whatever state its FIN is in.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -263,4 +264,28 @@ test('a dialled socket with Conn.sharedReads reads into the shared buffer, from 
   const shared = ConnClass.sharedReads.buffer as Uint8Array;
   assert.equal(chunks[0].buffer, shared.buffer, 'not the shared buffer');
   assert.notEqual(chunks[0].kept.buffer, chunks[0].buffer, 'keep() must copy a borrowed chunk');
+});
+
+test('abort with reset right after end() still closes the socket (no leaked handle)', async (t) => {
+  // end() with every byte already in the kernel queues our FIN; libuv refuses a RST in that
+  // window (EINVAL), and a bare resetAndDestroy() then leaves the handle open for good.
+  const events = recordEvents(t, 'cut');
+  const cut = testService('cut', () => ({
+    data(conn) {
+      conn.end('bye\n');
+      conn.abort('WIRECAT_TEST_CUT', undefined, true);
+    },
+  }));
+  const host = await startHost(t, [{ service: cut, endpoint: 'tcp://127.0.0.1:0' }]);
+  const client = await openClient(t, host.listeners[0].port as number);
+  client.socket.write('go');
+  await Promise.race([client.ended, client.closed]); // a FIN or a RST, either is fine
+  await waitFor(() => host.stats.connectionsOpen === 0, 'the server side to close');
+  const close = events.find((e) => e.type === 'close');
+  assert.equal(close?.reason, 'WIRECAT_TEST_CUT');
+  assert.deepEqual(
+    events.filter((e) => e.type === 'error').map((e) => e.reason),
+    [],
+    'the reset failed',
+  );
 });

@@ -5,6 +5,7 @@ import type dgram from 'node:dgram';
 import type { Readable, Writable } from 'node:stream';
 import { channels, publish } from '../observe/channels.js';
 import type { Conn, StreamHandler } from '../transport/conn.js';
+import { resetOrDestroy } from '../transport/reset.js';
 
 /** What a side tells the relay. */
 export interface SideEvents {
@@ -81,14 +82,7 @@ export function connSide(conn: Conn, role: string): { side: Side; handler: Strea
     resume: () => conn.resumeReading(),
     reset() {
       conn.failure ??= 'WIRECAT_RESET';
-      const socket = conn.socket as typeof conn.socket & { resetAndDestroy?: () => void };
-      // resetAndDestroy needs a plain TCP handle; TLS and Unix sockets can only close.
-      try {
-        socket.resetAndDestroy?.();
-      } catch {
-        socket.destroy();
-      }
-      if (!socket.destroyed) socket.destroy();
+      resetOrDestroy(conn.socket); // TLS and Unix sockets have no RST: they close
     },
     destroy: () => conn.abort(conn.failure ?? 'WIRECAT_RELAY_PEER_GONE'),
     get unsent() {

@@ -7,6 +7,7 @@ import { monotonicMs } from '../monotonic.js';
 import { channels, publish, type SocketEventType } from '../observe/channels.js';
 import { formatHostPort, normalizeAddress } from './endpoint.js';
 import { lingerThenCut, stopLinger } from './linger.js';
+import { resetOrDestroy } from './reset.js';
 
 /**
  * What a service does with a connection. Every method receives the connection, so a
@@ -303,7 +304,7 @@ export class Conn {
     if (message !== undefined) this.emit('error', code, message);
     // A reset tells the peer the stream was cut; a FIN would look like a complete reply
     // to protocols with no length of their own (Gopher, chargen, echo).
-    if (reset && this.transport === 'tcp' && !this.socket.destroyed) this.socket.resetAndDestroy();
+    if (reset && this.transport === 'tcp') resetOrDestroy(this.socket);
     else this.socket.destroy();
   }
 
