@@ -163,8 +163,10 @@ test('backpressure: a client that never reads is no longer read from; others are
   hog.pause(); // never read: the echo piles up in the kernel, then in the server
   const chunk = Buffer.alloc(64 * 1024, 0x61);
   let written = 0;
-  // Write until our own socket refuses more (the server stopped reading), bounded.
-  for (let i = 0; i < 2000 && hog.writableLength < 4 * 1_048_576; i++) {
+  // Write until our own socket holds back 16 MiB (the server stopped reading), bounded. The
+  // kernel's send buffer can still grow by up to tcp_wmem's 4 MiB while we wait below: a
+  // backlog of only 4 MiB could drain into it and look as if it had never blocked.
+  for (let i = 0; i < 2000 && hog.writableLength < 16 * 1_048_576; i++) {
     hog.write(chunk);
     written += chunk.length;
     if (i % 16 === 15) await new Promise((r) => setTimeout(r, 5));
