@@ -107,6 +107,8 @@ export class Host {
   private readonly slots: ConnectionSlots;
   private readonly guard: UdpGuard;
   private closing: Promise<void> | undefined;
+  /** Set one event-loop turn after close(): from then on, accepted sockets are cut. */
+  private acceptsStopped = false;
   private readonly counters = {
     connectionsTotal: 0,
     refusedOverall: 0,
@@ -241,7 +243,7 @@ export class Host {
     transport: 'tcp' | 'unix' | 'tls',
     localLabel?: string,
   ): void {
-    if (this.closing) {
+    if (this.acceptsStopped) {
       accepted.destroy();
       return;
     }
@@ -409,7 +411,9 @@ export class Host {
 
   /**
    * Graceful shutdown: stop accepting, half-close every connection once its pending replies
-   * are sent, wait up to `drainMs` for peers to finish, then cut whatever is left.
+   * are sent, wait up to `drainMs` for peers to finish, then cut whatever is left. What had
+   * reached the kernel when close() was called still counts as in flight: a connection not
+   * yet accepted is taken in, and bytes not yet read are answered before the FIN.
    */
   close(drainMs = this.limits.drainTimeoutMs): Promise<void> {
     this.closing ??= this.shutdown(drainMs);
@@ -417,6 +421,12 @@ export class Host {
   }
 
   private async shutdown(drainMs: number): Promise<void> {
+    // What reached the kernel before close() is in flight too: a client whose handshake is
+    // done but not yet accepted (closing the listener now would reset it), and bytes not yet
+    // read. One poll of the event loop accepts the first; the next reads what they and the
+    // open connections were sent, so those requests are answered before our FIN.
+    await afterNextPoll();
+    this.acceptsStopped = true;
     const stopped = Promise.all(this.listening.map((l) => l.close()));
     for (const l of this.listening) {
       publish({
@@ -427,6 +437,7 @@ export class Host {
         local: l.info.address,
       });
     }
+    await afterNextPoll();
     for (const conn of this.slots.conns) conn.shutdown();
     if (this.slots.size > 0) {
       await new Promise<void>((resolve) => {
@@ -448,6 +459,14 @@ export class Host {
     }
     for (const socket of this.slots.answered) socket.destroy(); // their reply was sent in full
   }
+}
+
+/**
+ * Resolves once the event loop has polled for I/O again: an immediate queued now may run in
+ * the current turn's check phase, before any further poll; the one it queues runs after one.
+ */
+function afterNextPoll(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 function ignoreSocketError(): void {} // a reset peer: its 'close' follows
