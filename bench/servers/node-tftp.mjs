@@ -39,75 +39,76 @@ listener.on('message', (msg, peer) => {
 });
 listener.bind(Number(portArg), '127.0.0.1');
 
-function serve(data, blksize, oack, peer) {
+/**
+ * A transfer's own socket: `send` puts one packet on the wire and resends it every RESEND_MS
+ * until the next `send` (lock-step); datagrams from the peer's port go to `onMessage`.
+ */
+function transfer(peer, onMessage) {
   const socket = dgram.createSocket('udp4');
+  let out;
+  let resends = 0;
+  const timer = setTimeout(() => {
+    if (++resends > MAX_RESENDS) return socket.close();
+    socket.send(out, peer.port, peer.address);
+    timer.refresh();
+  }, RESEND_MS);
+  const t = {
+    send(packet) {
+      out = packet;
+      resends = 0;
+      socket.send(packet, peer.port, peer.address);
+      timer.refresh();
+    },
+    /** Stop resending; close now, or after `lingerMs` (a receiver's last ACK may be lost). */
+    close(lingerMs = 0) {
+      clearTimeout(timer);
+      setTimeout(() => socket.close(), lingerMs);
+    },
+  };
+  socket.on('message', (msg, from) => {
+    if (from.port === peer.port) onMessage(msg);
+  });
+  return { socket, t };
+}
+
+function serve(data, blksize, oack, peer) {
   const last = Math.floor(data.length / blksize) + 1;
   const packet = Buffer.allocUnsafe(blksize + 4);
   let block = oack ? 0 : 1; // the block whose ACK we wait for
-  let out = packet;
-  let resends = 0;
-  const fill = (n) => {
+  const dataPacket = (n) => {
     const start = (n - 1) * blksize;
     const len = data.copy(packet, 4, start, Math.min(start + blksize, data.length));
     packet.writeUInt16BE(3, 0);
     packet.writeUInt16BE(n & 0xffff, 2);
-    out = packet.subarray(0, len + 4);
+    return packet.subarray(0, len + 4);
   };
-  const send = () => socket.send(out, peer.port, peer.address);
-  const timer = setTimeout(() => {
-    if (++resends > MAX_RESENDS) return socket.close();
-    send();
-    timer.refresh();
-  }, RESEND_MS);
-  socket.on('message', (msg, from) => {
-    if (from.port !== peer.port || msg.readUInt16BE(0) !== 4) return;
+  const { socket, t } = transfer(peer, (msg) => {
+    if (msg.readUInt16BE(0) !== 4) return;
     if (msg.readUInt16BE(2) !== (block & 0xffff)) return; // a duplicate ACK: wait for the timer
-    if (block === last) {
-      clearTimeout(timer);
-      return socket.close();
-    }
+    if (block === last) return t.close();
     block++;
-    resends = 0;
-    fill(block);
-    send();
-    timer.refresh();
+    t.send(dataPacket(block));
   });
-  socket.bind(0, '127.0.0.1', () => {
-    if (oack) out = Buffer.from(`\0\x06blksize\0${blksize}\0`, 'latin1');
-    else fill(1);
-    send();
-  });
+  socket.bind(0, '127.0.0.1', () => t.send(oack ? oackPacket(blksize) : dataPacket(1)));
 }
 
 function receive(path, blksize, oack, peer) {
-  const socket = dgram.createSocket('udp4');
   const chunks = [];
   let block = 0; // the last block taken
-  let out = oack ? Buffer.from(`\0\x06blksize\0${blksize}\0`, 'latin1') : ack(0);
-  let resends = 0;
-  const send = () => socket.send(out, peer.port, peer.address);
-  const timer = setTimeout(() => {
-    if (++resends > MAX_RESENDS) return socket.close();
-    send();
-    timer.refresh();
-  }, RESEND_MS);
-  socket.on('message', (msg, from) => {
-    if (from.port !== peer.port || msg.readUInt16BE(0) !== 3) return;
+  const { socket, t } = transfer(peer, (msg) => {
+    if (msg.readUInt16BE(0) !== 3) return;
     if (msg.readUInt16BE(2) !== ((block + 1) & 0xffff)) return; // a duplicate: the timer acks
     block++;
-    resends = 0;
     chunks.push(msg.subarray(4));
-    out = ack(block);
-    if (msg.length - 4 < blksize) {
-      writeFileSync(path, Buffer.concat(chunks));
-      clearTimeout(timer);
-      send();
-      return setTimeout(() => socket.close(), RESEND_MS); // a lost final ACK is asked for again
-    }
-    send();
-    timer.refresh();
+    if (msg.length - 4 < blksize) writeFileSync(path, Buffer.concat(chunks));
+    t.send(ack(block));
+    if (msg.length - 4 < blksize) t.close(RESEND_MS);
   });
-  socket.bind(0, '127.0.0.1', send);
+  socket.bind(0, '127.0.0.1', () => t.send(oack ? oackPacket(blksize) : ack(0)));
+}
+
+function oackPacket(blksize) {
+  return Buffer.from(`\0\x06blksize\0${blksize}\0`, 'latin1');
 }
 
 function ack(block) {
