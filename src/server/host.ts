@@ -107,7 +107,7 @@ export class Host {
   private readonly slots: ConnectionSlots;
   private readonly guard: UdpGuard;
   private closing: Promise<void> | undefined;
-  /** Set one event-loop turn after close(): from then on, accepted sockets are cut. */
+  /** Set once close() has let the event loop poll once more: later accepts are cut. */
   private acceptsStopped = false;
   private readonly counters = {
     connectionsTotal: 0,
