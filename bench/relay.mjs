@@ -1,8 +1,10 @@
-// `node bench/relay.mjs`: `wirecat relay -k` beside `socat TCP-LISTEN:…,fork TCP:…` and a bare
-// node:net pipe() relay (servers/node-relay.mjs, the floor Node itself sets) in the same run,
-// all in front of the same C echo server (shared/bench/cecho.c), loaded by the same client
-// (shared/bench/loadgen.c). Measures throughput (stream, 1 and 8 connections) and the
-// latency a relay adds to a 64-byte round trip (p50/p99 minus the direct path's).
+// `node bench/relay.mjs`: `wirecat relay -k` beside `socat TCP-LISTEN:…,fork TCP:…` and two
+// bare node:net relays (servers/node-relay.mjs: pipe(), what anyone writes; and
+// servers/node-relay-onread.mjs: the leanest per-chunk path node:net allows, the floor Node
+// itself sets) in the same run, all in front of the same C echo server (shared/bench/cecho.c),
+// loaded by the same client (shared/bench/loadgen.c). Measures throughput (stream, 1 and 8
+// connections), the latency a relay adds to a 64-byte round trip (p50/p99 minus the direct
+// path's) and the relay's CPU per round trip.
 // Reps are interleaved (direct, wirecat, socat, direct, …); the table shows medians. A p99
 // from one 3-second run swings by ±20 % on this VM (cross-vCPU wake-ups), so the default is
 // 7 reps: with 3, which relay "wins" at p99 was a coin toss.
@@ -35,7 +37,13 @@ const { values } = parseArgs({
 const reps = Number(values.reps);
 const secs = Number(values.secs);
 const base = Number(values['port-base']);
-const ports = { upstream: base, wirecat: base + 1, socat: base + 2, node: base + 3 };
+const ports = {
+  upstream: base,
+  wirecat: base + 1,
+  socat: base + 2,
+  node: base + 3,
+  onread: base + 4,
+};
 
 const say = (text) => process.stderr.write(`${text}\n`);
 
@@ -94,6 +102,7 @@ const NAMES = {
   wirecat: 'wirecat relay -k',
   socat: 'socat fork',
   node: 'bare node pipe()',
+  onread: 'lean node onread',
 };
 
 const median = (xs) => {
@@ -107,32 +116,38 @@ async function main() {
   build(CECHO, join(SHARED, 'cecho.c'));
   const wirecat = join(ROOT, 'dist/cli/wirecat.js');
   if (!existsSync(wirecat)) throw new Error('build first: npm run build');
-  start(CECHO, ['127.0.0.1', String(ports.upstream)]);
-  start(process.execPath, [
+  const pids = {};
+  pids.direct = start(CECHO, ['127.0.0.1', String(ports.upstream)]).pid;
+  pids.wirecat = start(process.execPath, [
     wirecat,
     'relay',
     `tcp://127.0.0.1:${ports.wirecat}`,
     `tcp://127.0.0.1:${ports.upstream}`,
     '--keep-open',
-  ]);
-  start(process.execPath, [
+  ]).pid;
+  pids.node = start(process.execPath, [
     join(BENCH, 'servers/node-relay.mjs'),
     String(ports.node),
     String(ports.upstream),
-  ]);
-  start('socat', [
+  ]).pid;
+  pids.onread = start(process.execPath, [
+    join(BENCH, 'servers/node-relay-onread.mjs'),
+    String(ports.onread),
+    String(ports.upstream),
+  ]).pid;
+  pids.socat = start('socat', [
     `TCP-LISTEN:${ports.socat},bind=127.0.0.1,fork,reuseaddr`,
     `TCP:127.0.0.1:${ports.upstream}`,
-  ]);
+  ]).pid;
   await Promise.all(Object.values(ports).map((p) => waitPort(p)));
   const versions = {
     node: process.version,
     socat: spawnSync('socat', ['-V'], { encoding: 'utf8' }).stdout.split('\n')[1]?.trim(),
   };
   say(`relay bench: ${reps} reps × ${secs} s; ${versions.node}; ${versions.socat}`);
-  const targets = ['direct', 'wirecat', 'socat', 'node'];
+  const targets = ['direct', 'wirecat', 'socat', 'node', 'onread'];
   const portOf = { direct: ports.upstream, ...ports };
-  const results = { direct: [], wirecat: [], socat: [], node: [] };
+  const results = { direct: [], wirecat: [], socat: [], node: [], onread: [] };
   const lines = [];
   // One untimed pass first: node's JIT compiles the relay's paths during its first seconds
   // of load (on the relay's own CPU), which would land in rep 1 only.
@@ -147,7 +162,11 @@ async function main() {
       const common = ['--port', port, '--secs', String(secs), '--warmup', '0.5', '--label', target];
       const s1 = loadgen(['--mode', 'stream', '--conns', '1', ...common]);
       const s8 = loadgen(['--mode', 'stream', '--conns', '8', ...common]);
-      const echo = loadgen(['--mode', 'echo', '--conns', '1', '--size', '64', ...common]);
+      // --pid: CPU of the relay's process tree (socat's forks included), steadier than a p99.
+      const echo = loadgen([
+        ...['--mode', 'echo', '--conns', '1', '--size', '64', '--pid', String(pids[target])],
+        ...common,
+      ]);
       const row = {
         rep,
         target,
@@ -156,6 +175,7 @@ async function main() {
         echo_p50_us: echo.lat_us.p50,
         echo_p99_us: echo.lat_us.p99,
         echo_ops: echo.ops_per_s,
+        echo_cpu_us: ((echo.cpu?.server_pct ?? 0) / 100 / echo.ops_per_s) * 1e6,
         other_cores: Math.max(s1.cpu?.other_cores ?? 0, echo.cpu?.other_cores ?? 0),
       };
       results[target].push(row);
@@ -168,22 +188,26 @@ async function main() {
   const m = (target, key) => median(results[target].map((r) => r[key]));
   const direct = { p50: m('direct', 'echo_p50_us'), p99: m('direct', 'echo_p99_us') };
   const table = [
-    '| path | stream 1 conn MB/s | stream 8 conns MB/s | echo 64 B p50 µs | echo p99 µs | added p50 µs | added p99 µs |',
-    '|---|---|---|---|---|---|---|',
+    '| path | stream 1 conn MB/s | stream 8 conns MB/s | echo 64 B p50 µs | echo p99 µs | added p50 µs | added p99 µs | relay CPU µs per round trip |',
+    '|---|---|---|---|---|---|---|---|',
     ...targets.map((t) => {
       const p50 = m(t, 'echo_p50_us');
       const p99 = m(t, 'echo_p99_us');
       const added =
         t === 'direct'
-          ? ['—', '—']
-          : [(p50 - direct.p50).toFixed(1), (p99 - direct.p99).toFixed(1)];
-      return `| ${NAMES[t]} | ${m(t, 'stream1_mbs').toFixed(0)} | ${m(t, 'stream8_mbs').toFixed(0)} | ${p50.toFixed(1)} | ${p99.toFixed(1)} | ${added[0]} | ${added[1]} |`;
+          ? ['—', '—', '—']
+          : [
+              (p50 - direct.p50).toFixed(1),
+              (p99 - direct.p99).toFixed(1),
+              m(t, 'echo_cpu_us').toFixed(1),
+            ];
+      return `| ${NAMES[t]} | ${m(t, 'stream1_mbs').toFixed(0)} | ${m(t, 'stream8_mbs').toFixed(0)} | ${p50.toFixed(1)} | ${p99.toFixed(1)} | ${added.join(' | ')} |`;
     }),
   ];
   const verdict = [
     `throughput (8 conns) wirecat/socat: ${(m('wirecat', 'stream8_mbs') / m('socat', 'stream8_mbs')).toFixed(2)}×, (1 conn): ${(m('wirecat', 'stream1_mbs') / m('socat', 'stream1_mbs')).toFixed(2)}×`,
-    `added p99: ${['wirecat', 'socat', 'node'].map((t) => `${t} ${(m(t, 'echo_p99_us') - direct.p99).toFixed(1)} µs`).join(', ')}`,
-    `p99 per rep (µs): ${['wirecat', 'socat', 'node'].map((t) => `${t} ${results[t].map((r) => r.echo_p99_us.toFixed(0)).join(' ')}`).join('; ')}`,
+    `added p99: ${['wirecat', 'socat', 'node', 'onread'].map((t) => `${t} ${(m(t, 'echo_p99_us') - direct.p99).toFixed(1)} µs`).join(', ')}`,
+    `p99 per rep (µs): ${['wirecat', 'socat', 'node', 'onread'].map((t) => `${t} ${results[t].map((r) => r.echo_p99_us.toFixed(0)).join(' ')}`).join('; ')}`,
   ];
   const report = `${table.join('\n')}\n\n${verdict.join('\n')}\n`;
   process.stdout.write(report);
