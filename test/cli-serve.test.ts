@@ -9,7 +9,16 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { CLASSIC_SERVICES, type ServiceDefinition, services } from '../src/index.js';
-import { datagram, exchange, runCli, spawnCli, tempDir, waitFor } from './helpers.js';
+import {
+  assertCutOff,
+  datagram,
+  exchange,
+  halfOpenClient,
+  runCli,
+  spawnCli,
+  tempDir,
+  waitFor,
+} from './helpers.js';
 
 interface Row {
   service: string;
@@ -323,48 +332,9 @@ test('--help for each verb exits 0 and shows examples', async () => {
 
 // ---- graceful shutdown -------------------------------------------------------------------
 
-/** A half-open-capable client that records bytes, FIN and close. */
-async function client(t: TestContext, port: number, opts: { accepted?: boolean } = {}) {
-  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
-  t.after(() => socket.destroy());
-  const state = { data: '', fin: false, closed: false, error: '' };
-  socket.on('data', (d) => {
-    state.data += d;
-  });
-  socket.on('end', () => {
-    state.fin = true;
-  });
-  socket.on('close', () => {
-    state.closed = true;
-  });
-  socket.on('error', (e: NodeJS.ErrnoException) => {
-    state.error = e.code ?? e.message;
-  });
-  await new Promise((r) => socket.once('connect', r));
-  if (opts.accepted) {
-    // 'connect' only means the kernel queued us. One echo proves the server holds the
-    // connection, so what the test sees does not hang on how a signal and an accept race.
-    socket.write('in?');
-    await waitFor(() => state.data === 'in?', 'the server to accept');
-    state.data = '';
-  }
-  return { socket, state };
-}
-
-/** The server side is gone: what we write now is answered with a reset. */
-async function cutOff(socket: net.Socket, state: { closed: boolean; error: string }) {
-  // The first write draws a reset; a later one then fails (reading stopped at the FIN).
-  for (let i = 0; i < 40 && !state.closed; i++) {
-    socket.write('anyone?');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.ok(state.closed, 'the connection was never cut');
-  assert.match(state.error, /ECONNRESET|EPIPE/);
-}
-
 test('SIGTERM drains: the in-flight reply arrives, then FIN, then exit 0', async (t) => {
   const served = await startServe(t, ['echo=tcp://127.0.0.1:0', '--drain-timeout', '3s']);
-  const { socket, state } = await client(t, rowOf(served, 'echo').port);
+  const { socket, state } = await halfOpenClient(t, rowOf(served, 'echo').port);
   socket.write('hello ');
   await waitFor(() => state.data === 'hello ', 'the first echo');
   // The second request is on its way when the signal arrives.
@@ -383,7 +353,7 @@ test('SIGTERM drains: the in-flight reply arrives, then FIN, then exit 0', async
 
 test('a second SIGINT stops at once with exit code 130', async (t) => {
   const served = await startServe(t, ['echo=tcp://127.0.0.1:0', '--drain-timeout', '30s']);
-  const { socket, state } = await client(t, rowOf(served, 'echo').port, { accepted: true });
+  const { socket, state } = await halfOpenClient(t, rowOf(served, 'echo').port, { accepted: true });
   served.kill('SIGINT');
   await waitFor(() => state.fin, 'the server FIN');
   const since = Date.now();
@@ -392,12 +362,12 @@ test('a second SIGINT stops at once with exit code 130', async (t) => {
   assert.equal(code, 130);
   assert.ok(ms < 2000, `took ${ms} ms`);
   assert.match(served.errors(), /SIGINT again, stopping now/);
-  await cutOff(socket, state);
+  await assertCutOff(socket, state);
 });
 
 test('a client that never closes is cut at --drain-timeout', async (t) => {
   const served = await startServe(t, ['echo=tcp://127.0.0.1:0', '--drain-timeout', '500ms']);
-  const { socket, state } = await client(t, rowOf(served, 'echo').port, { accepted: true });
+  const { socket, state } = await halfOpenClient(t, rowOf(served, 'echo').port, { accepted: true });
   const since = Date.now();
   served.kill('SIGTERM');
   const { code, ms } = await exited(served, since);
@@ -405,7 +375,7 @@ test('a client that never closes is cut at --drain-timeout', async (t) => {
   assert.ok(ms >= 450, `exited after ${ms} ms, before the drain deadline`);
   assert.ok(ms < 3000, `exited after ${ms} ms, long after the drain deadline`);
   assert.ok(state.fin, 'no FIN before the cut');
-  await cutOff(socket, state);
+  await assertCutOff(socket, state);
 });
 
 test('SIGTERM drains: a reply the service still owes (reverse, partial line) is sent before FIN', async (t) => {
@@ -416,7 +386,7 @@ test('SIGTERM drains: a reply the service still owes (reverse, partial line) is 
     '--drain-timeout',
     '3s',
   ]);
-  const { socket, state } = await client(t, rowOf(served, 'reverse').port);
+  const { socket, state } = await halfOpenClient(t, rowOf(served, 'reverse').port);
   socket.write('line\n');
   await waitFor(() => state.data === 'enil\n', 'the first answer');
   // A partial line: reverse answers it after the flush delay, or at our FIN.

@@ -333,3 +333,49 @@ export async function askOnEveryTransport(
     await datagram(udp6, request, { host: '::1' }),
   ];
 }
+
+/**
+ * A half-open-capable client that records bytes, FIN, close and the error. With `accepted`,
+ * it first has one echo answered (the server must echo).
+ */
+export async function halfOpenClient(
+  t: TestContext,
+  port: number,
+  opts: { accepted?: boolean } = {},
+) {
+  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  t.after(() => socket.destroy());
+  const state = { data: '', fin: false, closed: false, error: '' };
+  socket.on('data', (d) => {
+    state.data += d;
+  });
+  socket.on('end', () => {
+    state.fin = true;
+  });
+  socket.on('close', () => {
+    state.closed = true;
+  });
+  socket.on('error', (e: NodeJS.ErrnoException) => {
+    state.error = e.code ?? e.message;
+  });
+  await new Promise((r) => socket.once('connect', r));
+  if (opts.accepted) {
+    // 'connect' only means the kernel queued us. One echo proves the server holds the
+    // connection, so what the test sees does not hang on how a signal and an accept race.
+    socket.write('in?');
+    await waitFor(() => state.data === 'in?', 'the server to accept');
+    state.data = '';
+  }
+  return { socket, state };
+}
+
+/** The server side is gone: what we write now is answered with a reset. */
+export async function assertCutOff(socket: net.Socket, state: { closed: boolean; error: string }) {
+  // The first write draws a reset; a later one then fails (reading stopped at the FIN).
+  for (let i = 0; i < 40 && !state.closed; i++) {
+    socket.write('anyone?');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(state.closed, 'the connection was never cut');
+  assert.match(state.error, /ECONNRESET|EPIPE/);
+}

@@ -7,7 +7,18 @@ import { test } from 'node:test';
 import { relay } from '../src/client/relay.js';
 import { connect } from '../src/index.js';
 import { createSelfSignedCertificate } from '../src/transport/self-signed.js';
-import { datagram, exchange, openClient, portOf, runCli, startHost, waitFor } from './helpers.js';
+import {
+  assertCutOff,
+  datagram,
+  exchange,
+  halfOpenClient,
+  openClient,
+  portOf,
+  runCli,
+  spawnCli,
+  startHost,
+  waitFor,
+} from './helpers.js';
 
 /** A relay from a free loopback port to `b`, closed when the test ends. */
 export async function startRelay(
@@ -192,4 +203,56 @@ test('CLI: relay - B -v prints the reply and the summary', async (t) => {
 test('CLI: relay to a port nobody listens on exits 3', async () => {
   const out = await runCli(['relay', '-', '127.0.0.1:1']);
   assert.equal(out.code, 3, out.stderr);
+});
+
+/** `wirecat relay -k` in front of echo, and one client that has had one echo through it. */
+async function cliRelayWithClient(t: import('node:test').TestContext, extra: string[]) {
+  const host = await startHost(t, ['echo=tcp://127.0.0.1:0']);
+  const child = spawnCli(t, [
+    'relay',
+    'tcp://127.0.0.1:0',
+    `127.0.0.1:${portOf(host, 'echo')}`,
+    '-k',
+    ...extra,
+  ]);
+  const port = Number(
+    (
+      await waitFor(
+        () => /listening on tcp:\/\/127\.0\.0\.1:(\d+)/.exec(child.errors()) ?? undefined,
+        'listening',
+      )
+    )[1],
+  );
+  // One echo through the relay: the session exists before any signal is sent.
+  const { socket, state } = await halfOpenClient(t, port, { accepted: true });
+  const exit = new Promise<{ code: number | null; at: number }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, at: Date.now() })),
+  );
+  return { child, socket, state, exit };
+}
+
+test('CLI: relay -k on SIGTERM says it drains, and cuts a session that stays open at --drain-timeout', async (t) => {
+  const { child, socket, state, exit } = await cliRelayWithClient(t, ['--drain-timeout', '600ms']);
+  const since = Date.now();
+  child.kill('SIGTERM');
+  await waitFor(() => state.fin, 'the FIN passed on to the client');
+  const { code, at } = await exit;
+  assert.equal(code, 0, child.errors());
+  assert.ok(at - since >= 500, `exited after ${at - since} ms, before the drain timeout`);
+  assert.ok(at - since < 4000, `exited after ${at - since} ms`);
+  assert.match(child.errors(), /wirecat relay: SIGTERM: draining 1 session \(up to 600 ms\)/);
+  await assertCutOff(socket, state);
+});
+
+test('CLI: relay -k stops at once with exit code 130 on a second SIGINT', async (t) => {
+  const { child, state, exit } = await cliRelayWithClient(t, ['--drain-timeout', '30s']);
+  child.kill('SIGINT');
+  await waitFor(() => state.fin, 'the FIN passed on to the client');
+  const since = Date.now();
+  child.kill('SIGINT');
+  const { code, at } = await exit;
+  assert.equal(code, 130, child.errors());
+  assert.ok(at - since < 2000, `took ${at - since} ms`);
+  assert.match(child.errors(), /SIGINT: draining 1 session \(up to 30000 ms\)/);
+  assert.match(child.errors(), /wirecat relay: SIGINT again, stopping now/);
 });

@@ -2,7 +2,7 @@
 // ways with half-close, limits, and optional fault injection (delay, rate, drop, reset, stall).
 
 import { DEFAULT_RELAY_QUEUE_BYTES, parseRelayEndpoint, relay } from '../client/relay.js';
-import { DEFAULT_LIMITS } from '../limits.js';
+import { DEFAULT_LIMITS, resolveLimits } from '../limits.js';
 import { parseCommandLine, parseDuration, parseSize, usageError } from './args.js';
 import { EXIT } from './exit-codes.js';
 import {
@@ -12,6 +12,7 @@ import {
   OBSERVE_OPTIONS,
 } from './observe-options.js';
 import { limitsFrom } from './serve.js';
+import { onStopSignals } from './stop-signals.js';
 import { printSummary } from './summary.js';
 import {
   clientTlsFrom,
@@ -37,6 +38,7 @@ const OPTIONS = {
   'idle-timeout': { type: 'string' },
   'max-buffered': { type: 'string' },
   'connect-timeout': { type: 'string' },
+  'drain-timeout': { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
   ...TLS_SERVER_OPTIONS,
   ...TLS_CLIENT_OPTIONS,
@@ -71,6 +73,7 @@ Limits (defaults, as in serve):
   --idle-timeout T     close a side quiet this long (${L.idleTimeoutMs / 1000}s; 0 = never)
   --max-buffered B     unsent bytes held per connection (${L.maxBufferedBytes / 1_048_576}M); the relay holds at
                        most ${DEFAULT_RELAY_QUEUE_BYTES / 1_048_576}M per direction and stops reading until the far side catches up
+  --drain-timeout T    on Ctrl-C/SIGTERM, time open sessions get to finish (${L.drainTimeoutMs / 1000}s)
 
 Fault injection (for testing clients; both directions unless --fault-direction):
   --delay MS           hold every chunk MS milliseconds            --delay 200
@@ -82,7 +85,11 @@ Fault injection (for testing clients; both directions unless --fault-direction):
                        stays open (a hung server)                  --stall-after 100
   --fault-direction D  to-b (client to upstream), to-a (upstream to client), or both
 
-Exit codes: 0 done, 2 usage, 3 A in use or B refused/unreachable, 4 timeout, 1 other.
+Ctrl-C (or SIGTERM) stops listening and lets open sessions finish, up to --drain-timeout;
+a second Ctrl-C stops at once.
+
+Exit codes: 0 done, 2 usage, 3 A in use or B refused/unreachable, 4 timeout, 1 other, 130 a
+second Ctrl-C.
 
 Examples:
   wirecat relay tcp://127.0.0.1:8080 tcp://example.test:80 -k        # a port forwarder
@@ -134,9 +141,10 @@ export async function run(args: string[]): Promise<number> {
   const tlsClient = b.transport === 'tls' ? clientTlsFrom(values, 'relay') : undefined;
   applyTrace(values);
   const observe = await applyObserve(values, 'relay');
+  const limits = resolveLimits(limitsFrom(values));
   const handle = await relay(a, b, {
     keepOpen: values['keep-open'],
-    limits: limitsFrom(values),
+    limits,
     faults,
     tlsServer,
     tlsClient,
@@ -151,14 +159,15 @@ export async function run(args: string[]): Promise<number> {
         : `wirecat relay: listening on ${l.address}, relaying to ${positionals[1]}\n`,
     );
   }
-  let stopping = false;
-  const stop = () => {
-    if (stopping) process.exit(EXIT.INTERRUPTED);
-    stopping = true;
-    handle.close();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  onStopSignals({
+    verb: 'relay',
+    noun: 'session',
+    json: values.json,
+    open: handle.sessionsOpen,
+    drainMs: limits.drainTimeoutMs,
+    drain: () => void handle.close(),
+    cut: () => {}, // the exit closes every socket
+  });
   const result = await handle.finished;
   if (a.transport === 'stdio' || b.transport === 'stdio') process.stdin.destroy();
   if (values.verbose) {

@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { WirecatError } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { loadConfig, parseServiceSpecs } from '../server/bindings.js';
-import type { Binding, Host, ListenerInfo } from '../server/host.js';
+import type { Binding, ListenerInfo } from '../server/host.js';
 import { serve } from '../server/serve.js';
 import { type ServiceDefinition, services } from '../services/index.js';
 import { parseQuotes } from '../services/qotd.js';
@@ -17,8 +17,8 @@ import {
   normalizeObserveArgs,
   OBSERVE_HELP,
   OBSERVE_OPTIONS,
-  type ObserveHandle,
 } from './observe-options.js';
+import { onStopSignals } from './stop-signals.js';
 import { serverTlsFrom, TLS_SERVER_HELP, TLS_SERVER_OPTIONS, tlsHosts } from './tls-options.js';
 import { applyTrace, TRACE_HELP, TRACE_OPTIONS } from './trace-option.js';
 
@@ -176,33 +176,6 @@ function printTable(listeners: ListenerInfo[], json: boolean | undefined): void 
   );
 }
 
-function onSignals(host: Host, json: boolean | undefined, observe: ObserveHandle): void {
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      process.stderr.write(`wirecat serve: ${signal} again, stopping now\n`);
-      host.destroy();
-      process.exit(EXIT.INTERRUPTED);
-    }
-    stopping = true;
-    const open = host.stats.connectionsOpen;
-    if (json)
-      process.stderr.write(
-        `${JSON.stringify({ event: 'draining', signal, connectionsOpen: open })}\n`,
-      );
-    else
-      process.stderr.write(
-        `wirecat serve: ${signal}: draining ${open} connection${open === 1 ? '' : 's'} (up to ${host.limits.drainTimeoutMs} ms)\n`,
-      );
-    host
-      .close()
-      .then(() => observe.close())
-      .then(() => process.exit(EXIT.OK));
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-}
-
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(normalizeObserveArgs(args), OPTIONS, 'serve');
   if (values.help) {
@@ -256,6 +229,19 @@ export async function run(args: string[]): Promise<number> {
   });
   printTable(host.listeners, values.json);
   operator.start();
-  onSignals(host, values.json, observe);
+  onStopSignals({
+    verb: 'serve',
+    noun: 'connection',
+    json: values.json,
+    open: () => host.stats.connectionsOpen,
+    drainMs: host.limits.drainTimeoutMs,
+    drain: () => {
+      host
+        .close()
+        .then(() => observe.close())
+        .then(() => process.exit(EXIT.OK));
+    },
+    cut: () => host.destroy(),
+  });
   return new Promise<number>(() => {}); // runs until a signal
 }

@@ -85,6 +85,8 @@ export interface RelayHandle {
   readonly finished: Promise<RelayResult>;
   /** Counters so far. */
   result(): RelayResult;
+  /** Sessions open now (a client and its upstream, or one being opened). */
+  sessionsOpen(): number;
   /** Stop listening, let sessions finish (up to the drain timeout), then resolve `finished`. */
   close(): Promise<void>;
 }
@@ -316,6 +318,8 @@ export async function relay(
   const started = performance.now();
   const totals = { sessions: 0, bytesToB: 0, bytesToA: 0 };
   let last: Session | undefined;
+  let open = 0;
+  const sessionsOpen = () => open;
   const result = (): RelayResult => ({
     ...totals,
     closedFirstBy: last?.closedFirstBy,
@@ -329,6 +333,7 @@ export async function relay(
     fail = reject;
   });
   const sessionDone = (s: Session) => {
+    open--;
     totals.bytesToB += s.toB.bytes;
     totals.bytesToA += s.toA.bytes;
     last = s;
@@ -338,7 +343,14 @@ export async function relay(
   const openB = (): Promise<Side> => openUpstream(b, options, limits, stdio);
   const join = (side: Side, onFail: (err: unknown) => void) => {
     totals.sessions++;
-    openB().then((upstream) => new Session(side, upstream, options, sessionDone), onFail);
+    open++;
+    openB().then(
+      (upstream) => new Session(side, upstream, options, sessionDone),
+      (err) => {
+        open--;
+        onFail(err);
+      },
+    );
   };
 
   if (a.transport === 'stdio') {
@@ -346,8 +358,15 @@ export async function relay(
     side.pause();
     const upstream = await openB();
     totals.sessions++;
+    open++;
     new Session(side, upstream, options, sessionDone);
-    return { listeners: [], finished, result, close: async () => side.destroy() };
+    return {
+      listeners: [],
+      finished,
+      result,
+      sessionsOpen,
+      close: async () => side.destroy(),
+    };
   }
 
   const host = new Host({
@@ -400,6 +419,7 @@ export async function relay(
     listeners: host.listeners,
     finished,
     result,
+    sessionsOpen,
     close: async () => {
       await host.close();
       finish(result());
