@@ -62,3 +62,22 @@ export class WirecatError extends Error {
 export function isWirecatError(err: unknown, code?: WirecatErrorCode): err is WirecatError {
   return err instanceof WirecatError && (code === undefined || err.code === code);
 }
+
+/**
+ * The error for a local file we could not open, in words ("its folder does not exist")
+ * rather than the system's message, which may name a temporary file the user never chose.
+ */
+export function localFileError(action: 'read' | 'write', path: string, err: unknown): WirecatError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const reasons: Record<string, string> = {
+    ENOENT: action === 'write' ? 'its folder does not exist' : 'no such file',
+    ENOTDIR: 'a part of the path is not a folder',
+    EISDIR: 'it is a folder',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'the file system is read-only',
+    ENOSPC: 'no space left on the device',
+  };
+  const reason = (code && reasons[code]) ?? (err as Error).message;
+  return new WirecatError('WIRECAT_IO', `cannot ${action} ${path}: ${reason}`, { cause: err });
+}

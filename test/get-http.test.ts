@@ -218,7 +218,10 @@ test('-I sends HEAD; -H adds headers; -o writes a file; --trace shows the reques
   assert.equal(readFileSync(file, 'utf8'), 'content-length body\n');
   const badOut = await runCli(['get', '-o', join(file, 'not-a-dir', 'x'), `${base}/cl`]);
   assert.equal(badOut.code, 1);
-  assert.match(badOut.stderr, /cannot write/);
+  assert.match(badOut.stderr, /cannot write .*: a part of the path is not a folder\n$/);
+  const toFolder = await runCli(['get', '-o', tempDir(t), `${base}/cl`]);
+  assert.equal(toFolder.code, 1);
+  assert.match(toFolder.stderr, /cannot write .*: it is a folder\n$/);
   const traced = await runCli(['get', '--trace', `${base}/cl`]);
   assert.match(traced.stderr, /-> \d+ B "GET \/cl HTTP\/1\.1\\r\\nHost: 127\.0\.0\.1:/);
   assert.match(traced.stderr, /<- \d+ B "HTTP\/1\.1 200 OK/);

@@ -384,3 +384,24 @@ test('CLI: tftp get/put, exit codes, and no half-written file on failure', async
   const help = await runCli(['tftp', '--help']);
   assert.match(help.stdout.toString(), /wirecat tftp get 127\.0\.0\.1:10069/);
 });
+
+test('CLI: tftp get into a folder saves under the remote name; local paths that cannot be written fail before any transfer, in words', async (t) => {
+  const { root, server } = await tftpServer(t, {});
+  writeFileSync(join(root, 'f.txt'), 'by name\n');
+  const dir = tempDir(t);
+  const into = await runCli(['tftp', 'get', server, 'f.txt', dir]);
+  assert.equal(into.code, 0, into.stderr);
+  assert.equal(readFileSync(join(dir, 'f.txt'), 'utf8'), 'by name\n');
+  // The library call is strict: a folder is not a file name, and nothing is left behind.
+  await assert.rejects(tftpGet(server, 'f.txt', dir), {
+    code: 'WIRECAT_IO',
+    message: `cannot write ${dir}: it is a folder`,
+  });
+  const noFolder = await runCli(['tftp', 'get', server, 'f.txt', join(dir, 'none', 'f.txt')]);
+  assert.equal(noFolder.code, 1);
+  assert.match(noFolder.stderr, /cannot write .*none\/f\.txt: its folder does not exist\n$/);
+  const noFile = await runCli(['tftp', 'put', server, join(dir, 'absent.bin')]);
+  assert.equal(noFile.code, 1);
+  assert.match(noFile.stderr, /cannot read .*absent\.bin: no such file\n$/);
+  assert.deepEqual(readdirSync(dir), ['f.txt']);
+});

@@ -9,7 +9,7 @@ import {
   type GetResult,
   get,
 } from '../client/get.js';
-import { WirecatError } from '../errors.js';
+import { localFileError } from '../errors.js';
 import { parseCommandLine, parseCount, parseDuration, parseSize, usageError } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { clientTlsFrom, TLS_CLIENT_HELP, TLS_CLIENT_OPTIONS } from './tls-options.js';
@@ -91,7 +91,7 @@ function openOutput(path: string): Writable {
   try {
     return createWriteStream(path, { fd: openSync(path, 'w') });
   } catch (err) {
-    throw new WirecatError('WIRECAT_IO', `cannot write ${path}: ${(err as Error).message}`);
+    throw localFileError('write', path, err);
   }
 }
 

@@ -1,6 +1,7 @@
 // `wirecat tftp get|put`: a TFTP client (RFC 1350 + options) with a progress bar on a terminal.
 
-import { basename } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import {
   DEFAULT_CLIENT_BLKSIZE,
   DEFAULT_CLIENT_WINDOWSIZE,
@@ -32,9 +33,10 @@ Moves one file with TFTP (RFC 1350), asking for larger blocks (RFC 2348), the si
 and a window (RFC 7440); a server that does not know an option just ignores it.
 SERVER is HOST, HOST:PORT or [IPv6]:PORT (port 69 when absent; wirecat serve tftp uses 10069).
 
-get writes REMOTE to LOCAL (default: REMOTE's last name; - for stdout). The bytes go to a
-temporary file renamed to LOCAL only once complete and as long as the server announced, so a
-failed get never leaves a half-written LOCAL. put sends LOCAL as REMOTE (default: its name).
+get writes REMOTE to LOCAL (default: REMOTE's last name; when LOCAL is a folder, that name
+inside it; - for stdout). The bytes go to a temporary file renamed to LOCAL only once
+complete and as long as the server announced, so a failed get never leaves a half-written
+LOCAL. put sends LOCAL as REMOTE (default: its name).
 
 Options:
   -b, --blksize N      block size to ask for, 8..65464 (default ${DEFAULT_CLIENT_BLKSIZE}; 65464 is fastest on loopback)
@@ -55,6 +57,15 @@ Examples:
   wirecat tftp get 127.0.0.1:10069 notes.txt - -m netascii | less
   wirecat tftp put 127.0.0.1:10069 ./config.txt uploads/config.txt
 `;
+
+/** Where get saves REMOTE: LOCAL, or REMOTE's last name (inside LOCAL when it is a folder, as cp does). */
+function localNameFor(remote: string, local: string | undefined): string {
+  const name = basename(remote);
+  if (local === undefined) return name;
+  if (local !== '-' && statSync(local, { throwIfNoEntry: false })?.isDirectory())
+    return join(local, name);
+  return local;
+}
 
 /** A one-line progress bar: bytes, percent when the size is known, rate and ETA. */
 function progressBar(label: string): {
@@ -128,7 +139,7 @@ export async function run(args: string[]): Promise<number> {
   let result: TftpTransferResult;
   try {
     if (verb === 'get') {
-      const local = second ?? basename(first);
+      const local = localNameFor(first, second);
       result =
         local === '-'
           ? await tftpFetch(server, first, process.stdout, options)

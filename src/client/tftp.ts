@@ -3,10 +3,10 @@
 // Sender/Receiver state machines as the server, on one ephemeral UDP socket per transfer.
 
 import { lookup } from 'node:dns/promises';
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Writable } from 'node:stream';
-import { WirecatError } from '../errors.js';
+import { localFileError, WirecatError } from '../errors.js';
 import {
   type BlockSink,
   type BlockSource,
@@ -288,11 +288,12 @@ export async function tftpGet(
 ): Promise<TftpTransferResult> {
   let file: TempFileSink;
   try {
+    // Refused before any packet: otherwise the whole transfer runs, then the rename fails.
+    if (statSync(localPath, { throwIfNoEntry: false })?.isDirectory())
+      throw Object.assign(new Error(`${localPath} is a folder`), { code: 'EISDIR' });
     file = new TempFileSink(localPath, true, 0o666);
   } catch (err) {
-    throw new WirecatError('WIRECAT_IO', `cannot write ${localPath}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw localFileError('write', localPath, err);
   }
   const mode = options.mode ?? 'octet';
   // The rename happens in finish(), before the last ACK: tsize is checked first.
@@ -359,9 +360,7 @@ export async function tftpPut(
   try {
     fd = openSync(localPath, 'r');
   } catch (err) {
-    throw new WirecatError('WIRECAT_IO', `cannot read ${localPath}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw localFileError('read', localPath, err);
   }
   try {
     const stat = fstatSync(fd);
