@@ -7,8 +7,9 @@
 // path's) and the relay's CPU per round trip.
 // Reps are interleaved (direct, wirecat, socat, direct, …); the table shows medians. A p99
 // from one 3-second run swings by ±20 % on this VM (cross-vCPU wake-ups), so the default is
-// 7 reps: with 3, which relay "wins" at p99 was a coin toss.
-// Options: --reps N (7), --secs S (3), --port-base P (27900).
+// 15 reps (about 13 minutes): with 3, which relay "wins" at p99 was a coin toss, and with 7
+// or 9 runs of the same build still disagreed.
+// Options: --reps N (15), --secs S (3), --port-base P (27900).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,7 @@ const CLIENT_CPU = '0';
 
 const { values } = parseArgs({
   options: {
-    reps: { type: 'string', default: '7' },
+    reps: { type: 'string', default: '15' },
     secs: { type: 'string', default: '3' },
     'port-base': { type: 'string', default: '27900' },
   },
