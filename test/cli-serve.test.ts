@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
+import { EXIT } from '../src/cli/exit-codes.js';
 import { CLASSIC_SERVICES, type ServiceDefinition, services } from '../src/index.js';
 import {
   assertCutOff,
@@ -328,6 +329,10 @@ test('--help for each verb exits 0 and shows examples', async () => {
   const top = await runCli(['--help']);
   assert.equal(top.code, 0);
   assert.match(top.stdout.toString(), /Commands:[\s\S]*serve[\s\S]*connect[\s\S]*udp/);
+  // Every exit code a script can get is listed where a newcomer looks first.
+  const listed = /Exit codes: ([\s\S]*)$/.exec(top.stdout.toString())?.[1] ?? '';
+  for (const code of Object.values(EXIT))
+    assert.match(listed, new RegExp(`(^|[\\s,])${code} `), `exit code ${code} is not listed`);
 });
 
 // ---- graceful shutdown -------------------------------------------------------------------

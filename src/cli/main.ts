@@ -58,7 +58,8 @@ Examples:
   wirecat udp udp://127.0.0.1:10013
 
 Run "wirecat <command> --help" for a command's options.
-Exit codes: 0 ok, 1 failure, 2 usage, 3 refused/unreachable, 4 timeout, 5 reset, 6 no UDP reply.
+Exit codes: 0 ok, 1 failure, 2 usage, 3 refused/unreachable, 4 timeout, 5 reset, 6 no UDP reply,
+7 HTTP 4xx and 8 HTTP 5xx (get), 130 stopped by a second Ctrl-C.
 `;
 }
 
