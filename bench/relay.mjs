@@ -148,7 +148,8 @@ async function main() {
   say(`relay bench: ${reps} reps × ${secs} s; ${versions.node}; ${versions.socat}`);
   const targets = ['direct', 'wirecat', 'socat', 'node', 'onread'];
   const portOf = { direct: ports.upstream, ...ports };
-  const results = { direct: [], wirecat: [], socat: [], node: [], onread: [] };
+  const relays = targets.filter((t) => t !== 'direct');
+  const results = Object.fromEntries(targets.map((t) => [t, []]));
   const lines = [];
   // One untimed pass first: node's JIT compiles the relay's paths during its first seconds
   // of load (on the relay's own CPU), which would land in rep 1 only.
@@ -194,7 +195,7 @@ async function main() {
     ...targets.map((t) => {
       const p50 = m(t, 'echo_p50_us');
       const p99 = m(t, 'echo_p99_us');
-      const added =
+      const cells =
         t === 'direct'
           ? ['—', '—', '—']
           : [
@@ -202,13 +203,13 @@ async function main() {
               (p99 - direct.p99).toFixed(1),
               m(t, 'echo_cpu_us').toFixed(1),
             ];
-      return `| ${NAMES[t]} | ${m(t, 'stream1_mbs').toFixed(0)} | ${m(t, 'stream8_mbs').toFixed(0)} | ${p50.toFixed(1)} | ${p99.toFixed(1)} | ${added.join(' | ')} |`;
+      return `| ${NAMES[t]} | ${m(t, 'stream1_mbs').toFixed(0)} | ${m(t, 'stream8_mbs').toFixed(0)} | ${p50.toFixed(1)} | ${p99.toFixed(1)} | ${cells.join(' | ')} |`;
     }),
   ];
   const verdict = [
     `throughput (8 conns) wirecat/socat: ${(m('wirecat', 'stream8_mbs') / m('socat', 'stream8_mbs')).toFixed(2)}×, (1 conn): ${(m('wirecat', 'stream1_mbs') / m('socat', 'stream1_mbs')).toFixed(2)}×`,
-    `added p99: ${['wirecat', 'socat', 'node', 'onread'].map((t) => `${t} ${(m(t, 'echo_p99_us') - direct.p99).toFixed(1)} µs`).join(', ')}`,
-    `p99 per rep (µs): ${['wirecat', 'socat', 'node', 'onread'].map((t) => `${t} ${results[t].map((r) => r.echo_p99_us.toFixed(0)).join(' ')}`).join('; ')}`,
+    `added p99: ${relays.map((t) => `${t} ${(m(t, 'echo_p99_us') - direct.p99).toFixed(1)} µs`).join(', ')}`,
+    `p99 per rep (µs): ${relays.map((t) => `${t} ${results[t].map((r) => r.echo_p99_us.toFixed(0)).join(' ')}`).join('; ')}`,
   ];
   const report = `${table.join('\n')}\n\n${verdict.join('\n')}\n`;
   process.stdout.write(report);
